@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up a fresh machine: the system fonts the styles use (Debian packages) and a virtual
+# environment in .venv with synthgap and its test tools. Safe to rerun; it skips what is done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FONT_PACKAGES="fonts-urw-base35 fonts-texgyre fonts-liberation2 fonts-freefont-ttf fonts-comic-neue fonts-humor-sans"
+missing=""
+for pkg in $FONT_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "setup: installing fonts:$missing"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+stamp=.venv/.synthgap-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -nt "$stamp" ]; then
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/python -m pip install -q --upgrade pip
+    # torch first and pinned: 2.13.0 is a CPU build on this machine's disk; unpinned, pip could
+    # pick a multi-GB CUDA build.
+    .venv/bin/python -m pip install -q "torch==2.13.0"
+    .venv/bin/python -m pip install -q -e ".[dev]"
+    touch "$stamp"
+fi
