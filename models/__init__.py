@@ -1,0 +1,1 @@
+"""Captcha-breaking models, registered by name."""

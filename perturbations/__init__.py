@@ -1,0 +1,1 @@
+"""Perturbations: image operators, prior shifts and cross-style transfer, registered by name."""
