@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from synthgap.generators.base import HEIGHT, WIDTH, Generator, Latent, StyleConfig
-
 from synthgap.registry import Registry
 
 GENERATORS: Registry[Generator] = Registry("style")

@@ -10,7 +10,7 @@ Elastic variant: Simard field, alpha U[20, 40), sigma 5 (RMS 1.3-2.6 px).
 from __future__ import annotations
 
 from synthgap.generators import ops, register_generator
-from synthgap.generators.base import HEIGHT, WIDTH, Generator, StyleConfig
+from synthgap.generators.base import HEIGHT, WIDTH, Generator, StyleConfig, uniform_ints
 from synthgap.generators.glyphs import layout_centred
 
 # wave draws, U{a..b} both ends included: phase, period, amplitude for columns, then rows
@@ -31,7 +31,7 @@ class Wikipedia(Generator):
     )
 
     def draw_params(self, rng, glyphs):
-        return {k: int(rng.integers(lo, hi + 1)) for k, (lo, hi) in WAVE.items()}
+        return dict(zip(WAVE, uniform_ints(rng, list(WAVE.values())), strict=True))
 
     def layout(self, latent, glyphs):
         lefts, baseline = layout_centred(glyphs, latent.kerning, WIDTH, HEIGHT)

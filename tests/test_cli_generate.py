@@ -25,7 +25,8 @@ def test_generate_writes_images_labels_and_manifest(tmp_path):
     out = tmp_path / "set"
     r = run("generate", "--style", "wikipedia", "--elastic", "-n", "4", "--seed", "3", "--out", str(out))
     assert r.returncode == 0, r.stderr
-    rows = list(csv.DictReader(open(out / "labels.csv")))
+    with open(out / "labels.csv") as f:
+        rows = list(csv.DictReader(f))
     assert [row["file"] for row in rows] == [f"{i:06d}.png" for i in range(4)]
     gen = create_generator("wikipedia", elastic=True)
     images, latents = gen.generate(4, seed=3)
