@@ -19,7 +19,6 @@ from synthgap.perturbations.base import (
     Perturbation,
     check_severity,
 )
-
 from synthgap.registry import Registry
 
 FAMILIES = ("image", "generative", "transfer")
