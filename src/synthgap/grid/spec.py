@@ -1,0 +1,368 @@
+"""Grid files: which breakers to train and on which test sets to evaluate them.
+
+A grid is a TOML file (see ``grids/quick.toml``); it is parsed into frozen dataclasses and fully
+validated before any work starts. A :class:`Run` is one trained breaker (style, variant, model,
+size, seed); a :class:`Cell` is a run evaluated on one test set (test style, perturbation,
+severity). Seeds come from coordinates (a SeedSequence over a stable hash), so adding or removing
+cells changes no other cell's numbers.
+
+Test sets do not depend on the run: every breaker is scored on the same images (paired
+comparisons). A transfer cell uses the target style's clean test set, and an image perturbation
+is applied to the clean test set of its style, so severities and styles are paired too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synthgap.errors import UsageError
+
+VARIANTS = ("plain", "elastic")
+CLEAN, REAL, TRANSFER = "clean", "real", "transfer"  # perturbation names the grid itself provides
+TOP_LEVEL = {
+    "name", "styles", "variants", "models", "sizes", "seeds", "test_size", "test_seed", "clean",
+    "budget", "perturbations", "transfer", "real",
+}  # fmt: skip
+
+
+def stable_hash(*parts: Any) -> str:
+    """SHA-256 of the JSON of ``parts``: the same on every machine and Python version."""
+    return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
+
+
+def coordinate_seed(*parts: Any) -> int:
+    """A 63-bit seed from coordinates: SeedSequence over the words of their stable hash."""
+    words = np.frombuffer(bytes.fromhex(stable_hash(*parts)), dtype=np.uint32)
+    return int(np.random.SeedSequence(words.tolist()).generate_state(1, np.uint64)[0]) >> 1
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long to train each run: a number of optimiser steps or of wall-clock minutes."""
+
+    steps: int | None = None
+    minutes: float | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    style: str
+    variant: str
+    model: str
+    size: str
+    seed: int
+    budget: Budget = field(default_factory=Budget)
+
+    @property
+    def coordinates(self) -> dict[str, Any]:
+        return {"style": self.style, "variant": self.variant, "model": self.model, "size": self.size,
+                "seed": self.seed}  # fmt: skip
+
+    @property
+    def id(self) -> str:
+        return stable_hash("run", self.coordinates)[:16]
+
+    @property
+    def elastic(self) -> bool:
+        return self.variant == "elastic"
+
+    @property
+    def train_seed(self) -> int:
+        return coordinate_seed("train", self.coordinates)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A run and one test set. ``params_json`` holds the perturbation's resolved parameters."""
+
+    run: Run
+    test_style: str
+    perturbation: str
+    severity: int
+    test_size: int = 0
+    base_seed: int = 0
+    real_path: str | None = None
+    params_json: str = "{}"
+
+    @property
+    def coordinates(self) -> dict[str, Any]:
+        return {**self.run.coordinates, "test_style": self.test_style, "perturbation": self.perturbation,
+                "severity": self.severity}  # fmt: skip
+
+    @property
+    def id(self) -> str:
+        return stable_hash("cell", self.coordinates)[:16]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return json.loads(self.params_json)
+
+    @property
+    def test_seed(self) -> int:
+        """Seed of this cell's test set; transfer cells share the target style's clean set."""
+        if self.perturbation == TRANSFER:
+            return seed_of_test_set(self.base_seed, self.test_style, CLEAN, 0)
+        return seed_of_test_set(self.base_seed, self.test_style, self.perturbation, self.severity)
+
+
+def seed_of_test_set(base_seed: int, style: str, perturbation: str, severity: int) -> int:
+    return coordinate_seed("test", base_seed, style, perturbation, severity)
+
+
+@dataclass(frozen=True)
+class Grid:
+    name: str
+    styles: tuple[str, ...]
+    variants: tuple[str, ...]
+    models: tuple[str, ...]
+    sizes: tuple[str, ...]
+    seeds: tuple[int, ...]
+    test_size: int
+    budget: Budget
+    test_seed: int = 0
+    clean: bool = True
+    perturbations: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    transfer: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    real: tuple[tuple[str, str], ...] = ()
+    source: str = "<string>"
+
+    def runs(self) -> list[Run]:
+        axes = (self.styles, self.variants, self.models, self.sizes, self.seeds)
+        return [Run(*coords, budget=self.budget) for coords in itertools.product(*axes)]
+
+    def test_sets(self, style: str) -> list[tuple[str, str, int]]:
+        """(test style, perturbation, severity) for every test of a breaker trained on ``style``."""
+        out = [(style, CLEAN, 0)] if self.clean else []
+        out += [(style, name, s) for name, severities in self.perturbations for s in severities]
+        out += [
+            (target, TRANSFER, 1)
+            for source, targets in self.transfer
+            if source == style
+            for target in targets
+        ]
+        out += [(style, REAL, 0) for s, _ in self.real if s == style]
+        return out
+
+    def cells(self) -> list[Cell]:
+        """Every cell, with resolved parameters (raises UsageError where a combination is impossible)."""
+        resolved = {
+            (style, *test): resolve_params(style, *test)
+            for style in self.styles
+            for test in self.test_sets(style)
+        }  # fmt: skip
+        real = dict(self.real)
+        return [
+            Cell(run, *test, test_size=self.test_size, base_seed=self.test_seed,
+                 real_path=real.get(run.style) if test[1] == REAL else None,
+                 params_json=json.dumps(resolved[(run.style, *test)], sort_keys=True))
+            for run in self.runs()
+            for test in self.test_sets(run.style)
+        ]  # fmt: skip
+
+    def settings(self) -> dict[str, Any]:
+        """What every cell's numbers depend on besides its coordinates (a store holds one setting)."""
+        return {"test_size": self.test_size, "test_seed": self.test_seed, "budget": asdict(self.budget),
+                "real": dict(self.real)}  # fmt: skip
+
+
+def resolve_params(train_style: str, test_style: str, perturbation: str, severity: int) -> dict[str, Any]:
+    """The resolved parameters of a test set, for the results table; UsageError if impossible."""
+    from synthgap.generators import create_generator
+    from synthgap.perturbations import create_perturbation, perturbation_family
+    from synthgap.perturbations.transfer import check_transfer
+
+    if perturbation in (CLEAN, REAL):
+        return {}
+    if perturbation == TRANSFER:
+        return {
+            "target": test_style,
+            **check_transfer(train_style, test_style, field=f"transfer.{train_style}"),
+        }
+    p = create_perturbation(perturbation, severity)
+    if perturbation_family(perturbation) != "generative":
+        return p.params
+    try:
+        return p.resolved(create_generator(test_style))
+    except UsageError as e:
+        field = f"perturbations.{perturbation}"
+        raise UsageError(f"{field}: style {test_style!r}: {e}", field=field) from None
+
+
+# -- parsing and validation ------------------------------------------------------------------------
+
+
+def _fail(source: str, field: str, why: str) -> UsageError:
+    return UsageError(f"{source}: {field}: {why}", field=field)
+
+
+def _names(doc: dict, key: str, source: str, default: list | None = None) -> tuple[str, ...]:
+    value = doc.get(key, default)
+    if value is None:
+        raise _fail(source, key, "missing (a list of names)")
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise _fail(source, key, f"must be a non-empty list of names, got {value!r}")
+    if len(set(value)) != len(value):
+        raise _fail(source, key, f"has repeated entries: {value!r}")
+    return tuple(value)
+
+
+def _int(value: Any, source: str, key: str, lo: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise _fail(source, key, f"must be an integer >= {lo}, got {value!r}")
+    return value
+
+
+def parse_grid(text: str, source: str = "<string>", base_dir: Path | None = None) -> Grid:
+    """TOML text -> Grid, checking structure and types (names are checked by ``validate_grid``)."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise _fail(source, "grid", f"not valid TOML ({e})") from None
+    unknown = set(doc) - TOP_LEVEL
+    if unknown:
+        raise _fail(source, sorted(unknown)[0], f"unknown key; known: {', '.join(sorted(TOP_LEVEL))}")
+    seeds = doc.get("seeds")
+    if not isinstance(seeds, list) or not seeds or len(set(map(str, seeds))) != len(seeds):
+        raise _fail(source, "seeds", f"must be a non-empty list of distinct integers, got {seeds!r}")
+    budget = doc.get("budget")
+    if not isinstance(budget, dict) or len(budget) != 1 or not set(budget) <= {"steps", "minutes"}:
+        raise _fail(source, "budget", f"must be a table with exactly one of steps, minutes; got {budget!r}")
+    if "steps" in budget:
+        budget = Budget(steps=_int(budget["steps"], source, "budget.steps", 1))
+    else:
+        minutes = budget["minutes"]
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes <= 0:
+            raise _fail(source, "budget.minutes", f"must be a number > 0, got {minutes!r}")
+        budget = Budget(minutes=float(minutes))
+    name = doc.get("name", Path(source).stem)
+    if not isinstance(name, str) or not name:
+        raise _fail(source, "name", f"must be a non-empty string, got {name!r}")
+    clean = doc.get("clean", True)
+    if not isinstance(clean, bool):
+        raise _fail(source, "clean", f"must be true or false, got {clean!r}")
+    return Grid(
+        name=name,
+        styles=_names(doc, "styles", source),
+        variants=_names(doc, "variants", source, ["plain"]),
+        models=_names(doc, "models", source),
+        sizes=_names(doc, "sizes", source),
+        seeds=tuple(_int(s, source, "seeds", 0) for s in seeds),
+        test_size=_int(doc.get("test_size"), source, "test_size", 1),
+        test_seed=_int(doc.get("test_seed", 0), source, "test_seed", 0),
+        budget=budget,
+        clean=clean,
+        perturbations=_perturbations(doc.get("perturbations", {}), source),
+        transfer=_table_of_names(doc.get("transfer", {}), source, "transfer"),
+        real=_real(doc.get("real", {}), source, base_dir),
+        source=source,
+    )
+
+
+def _perturbations(table: Any, source: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    if not isinstance(table, dict):
+        raise _fail(source, "perturbations", "must be a table: name = [severities]")
+    out = []
+    for name, severities in table.items():
+        key = f"perturbations.{name}"
+        if (
+            not isinstance(severities, list)
+            or not severities
+            or len(set(map(str, severities))) != len(severities)
+        ):
+            raise _fail(source, key, f"must be a non-empty list of distinct severities, got {severities!r}")
+        for s in severities:
+            if isinstance(s, bool) or not isinstance(s, int) or not 1 <= s <= 5:
+                raise _fail(source, key, f"severities are integers 1..5 (clean is `clean = true`), got {s!r}")
+        out.append((name, tuple(severities)))
+    return tuple(out)
+
+
+def _table_of_names(table: Any, source: str, key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(table, dict):
+        raise _fail(source, key, "must be a table: training style = [test styles]")
+    return tuple((k, _names(table, k, source)) for k in table)
+
+
+def _real(table: Any, source: str, base_dir: Path | None) -> tuple[tuple[str, str], ...]:
+    if not isinstance(table, dict):
+        raise _fail(source, "real", "must be a table: style = folder of real images")
+    out = []
+    for style, path in table.items():
+        if not isinstance(path, str) or not path:
+            raise _fail(source, f"real.{style}", f"must be a folder path, got {path!r}")
+        p = Path(path).expanduser()
+        if not p.is_absolute() and base_dir is not None:
+            p = base_dir / p
+        out.append((style, str(p.resolve())))
+    return tuple(out)
+
+
+def known_models() -> list[str] | None:
+    """Registered model names, or None while ``synthgap.models`` has no ``list_models`` yet."""
+    import synthgap.models
+
+    lister = getattr(synthgap.models, "list_models", None)
+    return None if lister is None else list(lister())
+
+
+def validate_grid(grid: Grid, *, styles: list[str] | None = None, models: list[str] | None = None) -> None:
+    """Check every name and combination against the registries; raise UsageError naming the field.
+
+    ``styles`` / ``models`` default to the registries (models are not checked while the models
+    package has no ``list_models``).
+    """
+    from synthgap.generators import list_generators
+    from synthgap.perturbations import list_perturbations
+
+    src = grid.source
+    styles = list_generators() if styles is None else styles
+    models = known_models() if models is None else models
+    for key, values, known in (("styles", grid.styles, styles), ("variants", grid.variants, VARIANTS),
+                               ("models", grid.models, models)):  # fmt: skip
+        for v in values:
+            if known is not None and v not in known:
+                raise _fail(src, key, f"unknown name {v!r}; known: {', '.join(sorted(known))}")
+    shifts = list_perturbations(family="image") + list_perturbations(family="generative")
+    for name, _ in grid.perturbations:
+        if name not in shifts:
+            hint = " (use the [transfer] table)" if name == TRANSFER else ""
+            raise _fail(
+                src, f"perturbations.{name}", f"unknown perturbation{hint}; known: {', '.join(shifts)}"
+            )
+    for source_style, targets in grid.transfer:
+        if source_style not in grid.styles:
+            raise _fail(src, f"transfer.{source_style}", "is not one of the grid's styles")
+        for t in targets:
+            if t not in styles:
+                raise _fail(src, f"transfer.{source_style}", f"unknown style {t!r}")
+            if t == source_style:
+                raise _fail(src, f"transfer.{source_style}", "a style's own test set is `clean`")
+    for style, path in grid.real:
+        if style not in grid.styles:
+            raise _fail(src, f"real.{style}", "is not one of the grid's styles")
+        if not Path(path).is_dir():
+            raise _fail(src, f"real.{style}", f"{path} is not a folder")
+    try:
+        grid.cells()  # resolves every perturbation for every style: fonts left, charsets overlapping
+    except UsageError as e:
+        raise UsageError(f"{src}: {e}", field=e.field) from None
+
+
+def load_grid(path: str | Path, *, styles: list[str] | None = None, models: list[str] | None = None) -> Grid:
+    """Read, parse and validate a grid file; relative ``[real]`` folders are relative to it."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read the grid file ({e.strerror})", field="grid") from None
+    grid = parse_grid(text, source=str(path), base_dir=path.parent)
+    validate_grid(grid, styles=styles, models=models)
+    return grid
