@@ -202,11 +202,17 @@ def ellipses(cov: np.ndarray, boxes: np.ndarray, width: float) -> np.ndarray:
     return cov * (1.0 - layer.astype(np.float32) / 255.0)
 
 
+_DIAGONALS = np.array([[1, 0, 1], [0, 0, 0], [1, 0, 1]], np.uint8)
+
+
 def hollow(glyph: np.ndarray) -> np.ndarray:
-    """Outline of a glyph: ink at the four diagonal 1-px offsets, background at the centre."""
-    p = np.pad(glyph, 1)
-    ring = np.maximum.reduce([p[:-2, :-2], p[:-2, 2:], p[2:, :-2], p[2:, 2:]])
-    return np.clip(ring - glyph, 0.0, 1.0)
+    """Outline of a glyph: ink at the four diagonal 1-px offsets, background at the centre.
+
+    The result is 1 px larger on every side, so the outline of ink touching the edge survives.
+    """
+    p = cv2.copyMakeBorder(glyph, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0.0)
+    ring = cv2.dilate(p, _DIAGONALS, borderType=cv2.BORDER_CONSTANT, borderValue=0.0)
+    return np.maximum(ring - p, 0.0)
 
 
 def compose(cov: np.ndarray, background: np.ndarray | float = 255.0, ink: float = 0.0) -> np.ndarray:
