@@ -6,8 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from synthgap.generators import create_generator
 
+from synthgap.generators import create_generator
 from synthgap.inference import ProjectedGaussianLikelihood, log_prior, posterior
 
 M = 100

@@ -5,8 +5,8 @@ import itertools
 
 import numpy as np
 import pytest
-from synthgap.generators import create_generator
 
+from synthgap.generators import create_generator
 from synthgap.inference import (
     ProjectedGaussianLikelihood,
     importance_weights,
