@@ -35,7 +35,14 @@ def list_generators(pattern: str = "*") -> list[str]:
 
 
 # Each style module registers itself on import; import them explicitly, in one place.
-from synthgap.generators import wikipedia  # noqa: E402,F401
+from synthgap.generators import (  # noqa: E402
+    baidu2011,  # noqa: F401
+    baidu2013,  # noqa: F401
+    ebay,  # noqa: F401
+    recaptcha,  # noqa: F401
+    wikipedia,  # noqa: F401
+    yahoo,  # noqa: F401
+)
 
 __all__ = [
     "HEIGHT",

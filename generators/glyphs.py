@@ -7,6 +7,7 @@ makes sub-millisecond rendering possible.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -59,20 +60,26 @@ def glyph(path: str, size: int, char: str) -> Glyph:
 
 
 def transform(g: Glyph, rot_deg: float = 0.0, scale: float = 1.0, shear: float = 0.0) -> Glyph:
-    """Rotate (about the ink centre), scale and shear a glyph; the result is re-cropped."""
+    """Shear horizontally (x += shear * y), then rotate (degrees, counter-clockwise) and scale,
+    all about the ink centre; the result is re-cropped. Area scales by ``scale**2`` only.
+    """
     if rot_deg == 0.0 and scale == 1.0 and shear == 0.0:
         return g
     h, w = g.cov.shape
-    pad = int(max(h, w) * 0.5 * scale) + 2
-    src = cv2.copyMakeBorder(g.cov, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0.0)
-    cx, cy = src.shape[1] / 2.0, src.shape[0] / 2.0
-    m = cv2.getRotationMatrix2D((cx, cy), rot_deg, scale)
-    m[0, 1] += shear
-    m[0, 2] -= shear * cy
-    out = cv2.warpAffine(src, m, (src.shape[1], src.shape[0]), flags=cv2.INTER_LINEAR)
-    rows = np.flatnonzero(out.max(axis=1) > 1e-3)
-    cols = np.flatnonzero(out.max(axis=0) > 1e-3)
-    cov = out[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    cos, sin = scale * math.cos(math.radians(rot_deg)), scale * math.sin(math.radians(rot_deg))
+    a, b, d, e = cos, cos * shear + sin, -sin, cos - sin * shear  # [[cos, sin], [-sin, cos]] @ shear
+    cx, cy = w / 2.0, h / 2.0
+    c, f = cx - a * cx - b * cy, cy - d * cx - e * cy
+    # output canvas: the mapped ink box plus a 2 px margin for bilinear spread, so nothing is cut
+    x0 = math.floor(c + min(0.0, a * w) + min(0.0, b * h)) - 2
+    x1 = math.ceil(c + max(0.0, a * w) + max(0.0, b * h)) + 2
+    y0 = math.floor(f + min(0.0, d * w) + min(0.0, e * h)) - 2
+    y1 = math.ceil(f + max(0.0, d * w) + max(0.0, e * h)) + 2
+    m = np.array([[a, b, c - x0], [d, e, f - y0]])
+    out = cv2.warpAffine(g.cov, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)  # fmt: skip
+    x, y, cw, ch = cv2.boundingRect((out > 1e-3).view(np.uint8))
+    cov = out[y : y + ch, x : x + cw]
     # keep the ink centre at the same height relative to the baseline
     centre_before = g.top + h / 2.0
     top = int(round(centre_before - cov.shape[0] / 2.0))

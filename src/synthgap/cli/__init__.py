@@ -24,4 +24,4 @@ def main() -> None:
         sys.exit(2)
 
 
-from synthgap.cli import generate, grid  # noqa: E402,F401  (each registers its commands)
+from synthgap.cli import gaussian, generate, grid  # noqa: E402,F401  (they register their commands)

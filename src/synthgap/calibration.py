@@ -1,0 +1,134 @@
+"""Calibration of a breaker's confidence: is "90 % sure" right 90 % of the time?
+
+Inputs are per-captcha confidences (the probability a posterior or classifier gives its top
+string) and whether that top string was correct. All functions are pure; the reliability diagram
+uses matplotlib's object API (no pyplot, no global backend), so it works headless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+
+def _check(confidence, correct) -> tuple[np.ndarray, np.ndarray]:
+    conf = np.asarray(confidence, np.float64)
+    corr = np.asarray(correct, np.float64)
+    if conf.ndim != 1 or conf.shape != corr.shape or conf.size == 0:
+        raise ValueError(f"need two equal non-empty 1-D arrays, got {conf.shape} and {corr.shape}")
+    if np.any(~np.isfinite(conf)) or np.any((conf < 0) | (conf > 1)):
+        raise ValueError("confidences must lie in [0, 1]")
+    if np.any((corr != 0) & (corr != 1)):
+        raise ValueError("correct must be 0/1 or boolean")
+    return conf, corr
+
+
+def reliability_table(confidence, correct, n_bins: int = 15) -> pd.DataFrame:
+    """Per equal-width confidence bin: count, mean confidence, accuracy (empty bins have NaN).
+
+    Bin b holds confidences in (b/n, (b+1)/n]; confidence 0 goes to the first bin.
+    """
+    conf, corr = _check(confidence, correct)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    b = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    count = np.bincount(b, minlength=n_bins)
+    with np.errstate(invalid="ignore"):
+        mean_conf = np.bincount(b, weights=conf, minlength=n_bins) / count
+        acc = np.bincount(b, weights=corr, minlength=n_bins) / count
+    return pd.DataFrame(
+        {"lo": edges[:-1], "hi": edges[1:], "count": count, "confidence": mean_conf, "accuracy": acc}
+    )
+
+
+def expected_calibration_error(confidence, correct, n_bins: int = 15) -> float:
+    """ECE = sum over bins of (bin share) * |accuracy - mean confidence|, equal-width bins."""
+    t = reliability_table(confidence, correct, n_bins)
+    full = t["count"] > 0
+    gap = np.abs(t["accuracy"][full] - t["confidence"][full])
+    return float(np.sum(t["count"][full] * gap) / t["count"].sum())
+
+
+def brier_score(confidence, correct) -> float:
+    """Mean squared error of the confidence as a forecast of correct (1) / incorrect (0)."""
+    conf, corr = _check(confidence, correct)
+    return float(np.mean((conf - corr) ** 2))
+
+
+def true_string_nll(p_true, floor: float = 1e-9) -> float:
+    """Mean -log p(true string).
+
+    A posterior from M samples gives the truth probability exactly 0 when no sample spells it; the
+    ``floor`` keeps the mean finite (it caps each term at -log floor, about 20.7 nats by default).
+    """
+    p = np.asarray(p_true, np.float64)
+    if p.ndim != 1 or p.size == 0 or np.any(~np.isfinite(p)) or np.any((p < 0) | (p > 1)):
+        raise ValueError("p_true must be a non-empty 1-D array of probabilities")
+    return float(np.mean(-np.log(np.maximum(p, floor))))
+
+
+def accuracy_at_coverage(
+    confidence, correct, coverages: Sequence[float] = (0.5, 0.8, 0.9)
+) -> dict[float, float]:
+    """Selective prediction: accuracy on the most confident ``ceil(c * n)`` captchas, per coverage c.
+
+    Ties in confidence are broken by input order (stable sort), so the result is deterministic.
+    """
+    conf, corr = _check(confidence, correct)
+    order = np.argsort(-conf, kind="stable")
+    out = {}
+    for c in coverages:
+        if not 0 < c <= 1:
+            raise ValueError(f"coverage must be in (0, 1], got {c}")
+        k = int(np.ceil(c * conf.size - 1e-9))
+        out[float(c)] = float(np.mean(corr[order[:k]]))
+    return out
+
+
+def credible_set(strings: Sequence[str], probs, level: float = 0.9) -> tuple[str, ...]:
+    """The fewest most probable strings whose total probability reaches ``level``.
+
+    For a posterior truncated to its top k whose mass never reaches ``level``, all retained strings.
+    """
+    if not 0 < level <= 1:
+        raise ValueError(f"level must be in (0, 1], got {level}")
+    p = np.asarray(probs, np.float64)
+    order = np.argsort(-p, kind="stable")
+    k = int(np.searchsorted(np.cumsum(p[order]), level - 1e-12)) + 1
+    return tuple(strings[i] for i in order[:k])
+
+
+def credible_set_coverage(
+    posteriors: Iterable[tuple[Sequence[str], Sequence[float]]], truths: Iterable[str], level: float = 0.9
+) -> float:
+    """Share of captchas whose ``level`` credible set contains the true string (ideal: ``level``)."""
+    hits = [truth in credible_set(s, p, level) for (s, p), truth in zip(posteriors, truths, strict=True)]
+    if not hits:
+        raise ValueError("no posteriors given")
+    return float(np.mean(hits))
+
+
+def reliability_diagram(confidence, correct, n_bins: int = 15, title: str | None = None) -> Figure:
+    """Accuracy per confidence bin against the diagonal, with a histogram of confidences below."""
+    import seaborn as sns
+
+    conf, corr = _check(confidence, correct)
+    t = reliability_table(conf, corr, n_bins)
+    fig = Figure(figsize=(4.2, 5.2), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    width = 1.0 / n_bins
+    top.bar(t["lo"], t["accuracy"].fillna(0), width=width, align="edge", color="tab:blue",
+            edgecolor="white", label="accuracy")  # fmt: skip
+    top.bar(t["lo"], (t["confidence"] - t["accuracy"]).fillna(0), bottom=t["accuracy"].fillna(0),
+            width=width, align="edge", color="tab:red", alpha=0.3, label="gap")  # fmt: skip
+    top.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
+    top.set(ylim=(0, 1), ylabel="accuracy", title=title)
+    top.text(
+        0.03, 0.93, f"ECE = {expected_calibration_error(conf, corr, n_bins):.3f}", transform=top.transAxes
+    )
+    top.legend(loc="lower right", fontsize=8)
+    sns.histplot(x=conf, bins=np.linspace(0, 1, n_bins + 1), ax=bottom, color="tab:gray")
+    bottom.set(xlim=(0, 1), xlabel="confidence", ylabel="count")
+    return fig

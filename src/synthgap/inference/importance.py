@@ -1,0 +1,122 @@
+"""Self-normalised importance sampling over latents, merged into a posterior over strings.
+
+The paper (Le et al. 2017, Section III) turns a trained proposal q(x | y) into a posterior by
+importance sampling: draw M latents from q, weight each by p(x) p(y | x) / q(x | y), normalise, and
+sum the weights of latents that spell the same string. Everything here is model-free: the proposal,
+prior, renderer and likelihood are callables, so a trained network is wired in without changing
+this file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import logsumexp
+
+
+def importance_weights(
+    log_p: np.ndarray, log_lik: np.ndarray, log_q: np.ndarray
+) -> tuple[np.ndarray, float, float]:
+    """Normalised weights, log evidence estimate and effective sample size, all in log space.
+
+    ``log_p``, ``log_lik`` and ``log_q`` are per-sample log prior, log likelihood and log proposal
+    (shape (M,)). The evidence estimate is log((1/M) sum_m w_m) with unnormalised weights w_m; the
+    ESS is 1 / sum_m wbar_m^2 for the normalised weights wbar, so 1 <= ESS <= M. Samples with
+    zero prior or likelihood (log = -inf) get weight 0; a sample with log_q = -inf could not have
+    been drawn, and anything NaN or +inf is a bug upstream: both raise ValueError.
+    """
+    log_p, log_lik, log_q = (np.asarray(a, np.float64) for a in (log_p, log_lik, log_q))
+    if not (log_p.shape == log_lik.shape == log_q.shape) or log_p.ndim != 1 or log_p.size == 0:
+        raise ValueError(f"need three equal 1-D arrays, got {log_p.shape}, {log_lik.shape}, {log_q.shape}")
+    if not np.all(np.isfinite(log_q)):
+        raise ValueError("log_q must be finite: every sample was drawn from the proposal")
+    for name, a in (("log_p", log_p), ("log_lik", log_lik)):
+        if np.any(np.isnan(a)) or np.any(a == np.inf):
+            raise ValueError(f"{name} has NaN or +inf entries")
+    log_w = log_p + log_lik - log_q
+    total = logsumexp(log_w)
+    if not np.isfinite(total):
+        raise ValueError("every sample has zero weight (prior or likelihood is zero for all of them)")
+    w = np.exp(log_w - total)
+    return w, float(total - np.log(log_w.size)), float(1.0 / np.sum(w * w))
+
+
+def merge_by_string(
+    strings: Sequence[str], weights: np.ndarray, top_k: int | None = None
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """Sum the weights of equal strings; return strings and masses sorted by mass (ties by string)."""
+    weights = np.asarray(weights, np.float64)
+    if len(strings) != weights.shape[0]:
+        raise ValueError(f"{len(strings)} strings but {weights.shape[0]} weights")
+    uniq, inverse = np.unique(np.asarray(strings, dtype=object), return_inverse=True)
+    mass = np.bincount(inverse.ravel(), weights=weights, minlength=len(uniq))
+    order = np.lexsort((np.arange(len(uniq)), -mass))  # np.unique sorts strings, so ties go by string
+    if top_k is not None:
+        order = order[:top_k]
+    return tuple(str(s) for s in uniq[order]), mass[order]
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """A posterior over strings from M importance samples.
+
+    ``strings``/``probs`` are sorted by probability; when truncated to the top k, ``probs`` sums to
+    less than 1 and every other string has probability 0 as far as this estimate knows.
+    """
+
+    strings: tuple[str, ...]
+    probs: np.ndarray
+    ess: float
+    log_evidence: float
+    n_samples: int
+
+    @property
+    def map(self) -> str:
+        """The most probable string."""
+        return self.strings[0]
+
+    @property
+    def confidence(self) -> float:
+        """Probability of the most probable string: the confidence used for calibration."""
+        return float(self.probs[0])
+
+    def prob(self, text: str) -> float:
+        """Posterior probability of ``text`` (0 if no retained sample spells it)."""
+        try:
+            return float(self.probs[self.strings.index(text)])
+        except ValueError:
+            return 0.0
+
+
+def posterior(
+    image: np.ndarray,
+    proposal_sample: Callable[[np.ndarray, int, np.random.Generator], tuple[Sequence[Any], np.ndarray]],
+    log_prior: Callable[[Any], float],
+    render: Callable[[Any], np.ndarray],
+    log_likelihood: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    M: int,  # noqa: N803 - the paper's name for the number of importance samples
+    rng: np.random.Generator,
+    *,
+    text: Callable[[Any], str] = lambda latent: latent.text,
+    top_k: int | None = None,
+) -> Posterior:
+    """Importance-sampled posterior over the string shown in ``image``.
+
+    ``proposal_sample(image, M, rng)`` returns M latents and their log q (the amortised proposal);
+    ``log_prior(latent)`` is log p under the generator prior (see ``synthgap.inference.prior``);
+    ``render(latent)`` draws one candidate; ``log_likelihood(image, renders)`` scores all M renders
+    at once (e.g. :class:`~synthgap.inference.likelihood.ProjectedGaussianLikelihood`).
+    """
+    if M < 1:
+        raise ValueError(f"M must be >= 1, got {M}")
+    latents, log_q = proposal_sample(image, M, rng)
+    if len(latents) != M:
+        raise ValueError(f"proposal returned {len(latents)} latents, asked for {M}")
+    renders = np.stack([render(latent) for latent in latents])
+    log_p = np.array([log_prior(latent) for latent in latents], np.float64)
+    w, log_z, ess = importance_weights(log_p, log_likelihood(image, renders), log_q)
+    strings, probs = merge_by_string([text(latent) for latent in latents], w, top_k)
+    return Posterior(strings, probs, ess, log_z, M)
