@@ -1,8 +1,10 @@
 """Fonts the breaker never saw: the test set is drawn in other typefaces.
 
-Rows go from faces close to the bold sans/mono faces most styles train on to ones far from them.
+Every style trains on bold upright faces. The rows move away from that: other bold upright
+families, then slanted, then regular weight (thinner strokes), then both, then a light typewriter
+face. The order is our judgement [ASSUMED]; the accuracy drop per severity is what is measured.
 A style's own fonts are removed from its row, so the shift is always to unseen fonts; a row left
-empty raises a UsageError (pick another severity for that style).
+empty raises a UsageError (no registered style owns a whole row).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from synthgap.perturbations.base import GenerativePerturbation
 
 # font keys (synthgap.fonts.FONTS), one of them drawn per image, severity 1..5
 FONT_SETS = (
-    ("liberation-sans-bold", "free-sans-bold", "free-mono-bold"),  # other bold sans / mono faces
-    ("dejavu-serif-bold", "nimbus-roman-bold", "stix-bold"),  # bold serif
-    ("comic-neue-bold", "humor-sans"),  # hand-lettered
-    ("dejavu-sans",),  # regular weight: thinner strokes than any training font
-    ("cmtt10",),  # light typewriter: thin strokes, serifs
+    ("free-sans-bold", "free-serif-bold", "liberation-serif-bold", "liberation-mono-bold"),  # bold, other
+    ("free-sans-bold-oblique", "free-mono-bold-oblique", "liberation-serif-bold-italic"),  # bold, slanted
+    ("dejavu-sans", "liberation-sans", "free-serif"),  # regular weight, upright
+    ("free-sans-oblique", "liberation-serif-italic"),  # regular weight, slanted
+    ("cmtt10", "free-mono"),  # light typewriter: thin strokes, slab serifs
 )
 
 

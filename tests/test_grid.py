@@ -123,7 +123,7 @@ def test_transfer_cells(monkeypatch):
         (lambda t: t + '[transfer]\nwikipedia = ["nope"]\n', "transfer.wikipedia"),
         (lambda t: t + '[transfer]\nwikipedia = ["wikipedia"]\n', "transfer.wikipedia"),
         (lambda t: t + '[real]\nwikipedia = "no/such/folder"\n', "real.wikipedia"),
-        (lambda t: t + "fonts = [3]\n", None),  # valid for wikipedia (its fonts are not in row 3)
+        (lambda t: t + "fonts = [5]\n", None),  # valid for wikipedia (its fonts are not in row 5)
     ],
 )
 def test_bad_grids_name_the_field(change, field, tmp_path):
@@ -139,9 +139,9 @@ def test_bad_grids_name_the_field(change, field, tmp_path):
 
 
 def test_fonts_that_are_the_styles_own_are_refused(monkeypatch):
-    register_style(monkeypatch, "comic", fonts=("comic-neue-bold", "humor-sans"))
+    register_style(monkeypatch, "comic", fonts=("cmtt10", "free-mono"))
     with pytest.raises(UsageError) as e:
-        tiny(TINY.replace('"wikipedia"]', '"comic"]') + "fonts = [3]\n")
+        tiny(TINY.replace('"wikipedia"]', '"comic"]') + "fonts = [5]\n")
     assert e.value.field == "perturbations.fonts" and "comic" in str(e.value)
 
 

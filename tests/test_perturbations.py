@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from synthgap.errors import UsageError
-from synthgap.generators import create_generator
+from synthgap.generators import create_generator, list_generators
 from synthgap.perturbations import (
     FAMILIES,
     create_perturbation,
@@ -188,9 +188,17 @@ def test_fonts_are_unseen(severity):
 
 
 def test_fonts_row_of_own_fonts_raises():
-    gen = create_generator(STYLE, fonts=("comic-neue-bold", "humor-sans"))
+    gen = create_generator(STYLE, fonts=FONT_SETS[3])
     with pytest.raises(UsageError, match="fonts"):
-        create_perturbation("fonts", 3).overrides(gen)
+        create_perturbation("fonts", 4).overrides(gen)
+
+
+@pytest.mark.parametrize("style", list_generators())
+def test_every_style_has_unseen_fonts_at_every_severity(style):
+    gen = create_generator(style)
+    for s in range(1, 6):
+        fonts = create_perturbation("fonts", s).overrides(gen)["fonts"]
+        assert fonts and not set(fonts) & set(gen.config.fonts)
 
 
 @pytest.mark.parametrize("severity", range(1, 6))

@@ -55,6 +55,25 @@ FONTS: dict[str, tuple[str, object]] = {
     "cmtt10": ("pip install matplotlib", lambda: _matplotlib_font("cmtt10.ttf")),
 }
 
+# Faces no style trains on, for the `fonts` perturbation (perturbations/fonts.py): slanted and
+# regular weights from the same two Debian packages as above.
+_FREE_APT, _LIB_APT = "apt-get install fonts-freefont-ttf", "apt-get install fonts-liberation2"
+FONTS.update(
+    {
+        "free-serif-bold": (_FREE_APT, f"{_FREE}/FreeSerifBold.ttf"),
+        "liberation-serif-bold": (_LIB_APT, f"{_LIB}/LiberationSerif-Bold.ttf"),
+        "liberation-mono-bold": (_LIB_APT, f"{_LIB}/LiberationMono-Bold.ttf"),
+        "free-sans-bold-oblique": (_FREE_APT, f"{_FREE}/FreeSansBoldOblique.ttf"),
+        "free-mono-bold-oblique": (_FREE_APT, f"{_FREE}/FreeMonoBoldOblique.ttf"),
+        "liberation-serif-bold-italic": (_LIB_APT, f"{_LIB}/LiberationSerif-BoldItalic.ttf"),
+        "liberation-sans": (_LIB_APT, f"{_LIB}/LiberationSans-Regular.ttf"),
+        "free-serif": (_FREE_APT, f"{_FREE}/FreeSerif.ttf"),
+        "free-sans-oblique": (_FREE_APT, f"{_FREE}/FreeSansOblique.ttf"),
+        "liberation-serif-italic": (_LIB_APT, f"{_LIB}/LiberationSerif-Italic.ttf"),
+        "free-mono": (_FREE_APT, f"{_FREE}/FreeMono.ttf"),
+    }
+)
+
 
 @dataclass(frozen=True)
 class FontFile:
