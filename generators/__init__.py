@@ -36,7 +36,11 @@ def list_generators(pattern: str = "*") -> list[str]:
 
 
 # Each style module registers itself on import; import them explicitly, in one place.
-from synthgap.generators import wikipedia  # noqa: E402,F401
+from synthgap.generators import (  # noqa: E402
+    captcha_v2,  # noqa: F401
+    facebook,  # noqa: F401
+    wikipedia,  # noqa: F401
+)
 
 __all__ = [
     "HEIGHT",
