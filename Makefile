@@ -1,5 +1,5 @@
 # `make quick` sets up a fresh machine and runs the main job; `make test` runs the tests.
-.PHONY: setup quick test bench lint
+.PHONY: setup quick test bench lint sheets
 
 setup:
 	@bash scripts/setup.sh
@@ -16,3 +16,14 @@ bench: setup
 
 lint: setup
 	.venv/bin/tox -e lint
+
+# Committed contact sheets (results/sheets/README.md): synthetic seed 0 beside the first real images.
+REAL ?= ../shared/data
+SHEETS = wikipedia:wikipedia-sample facebook:facebook-sample captcha_v2:captcha_images_v2
+sheets: setup
+	@for pair in $(SHEETS); do \
+		style=$${pair%%:*}; real=$(REAL)/$${pair#*:}; \
+		.venv/bin/synthgap sheet --style $$style --real $$real --seed 0 -n 8 --out results/sheets/$$style.png && \
+		.venv/bin/synthgap sheet --style $$style --elastic --real $$real --seed 0 -n 8 \
+			--out results/sheets/$$style-elastic.png || exit 1; \
+	done

@@ -38,7 +38,9 @@ def list_generators(pattern: str = "*") -> list[str]:
 from synthgap.generators import (  # noqa: E402
     baidu2011,  # noqa: F401
     baidu2013,  # noqa: F401
+    captcha_v2,  # noqa: F401
     ebay,  # noqa: F401
+    facebook,  # noqa: F401
     recaptcha,  # noqa: F401
     wikipedia,  # noqa: F401
     yahoo,  # noqa: F401

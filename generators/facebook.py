@@ -1,0 +1,67 @@
+"""Facebook (2016): the paper's model of the Facebook captcha (shared/spec/styles.md, section 2).
+
+Pipeline: layout_rel(x0, baseline, k) -> elastic_ox(a, 11, 6) -> wave -> strokes(n, w) ->
+ellipses(n, w) -> gauss_noise(10) (the base class adds the noise from ``noise_sigma``).
+Text is uniform over a-zA-Z1-9 and case-sensitive, as in the paper's prior (the real set shows
+2-9, A-Z without O and a-z).
+Fonts: the paper drew "Hind Semibold", "Noto Sans" or "Ubuntu" (1/3 each, Java bold). None of them
+is installable here, so three heavy humanist/grotesque sans faces stand in for them:
+Liberation Sans Bold, FreeSans Bold and DejaVu Sans Bold (1/3 each).
+Clutter geometry (Bezier control points, ellipse boxes, line widths) is drawn in ``draw_params``,
+so it is part of the latent and ``render`` reproduces it exactly.
+Elastic variant: Simard field, alpha U[24, 48), sigma 6: per-axis RMS a/(2 s sqrt(3 pi)) =
+0.65-1.3 px, as Wikipedia's (20-40, 5), but smoother, for these bigger (~30 px) glyphs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthgap.generators import ops, register_generator
+from synthgap.generators.base import HEIGHT, WIDTH, Generator, StyleConfig
+from synthgap.generators.glyphs import layout_rel
+
+# integer draws, U{a..b} both ends included: the wave (phase, period, amplitude for columns, then
+# rows), text origin x0 and baseline, elastic_ox amplitude, number of strokes and of ellipses
+INTS = {"xph": (0, 199), "xper": (10, 39), "xamp": (-4, 3), "yph": (0, 49), "yper": (5, 19),
+        "yamp": (-5, 4), "x0": (2, 14), "baseline": (29, 32), "elastic_a": (10, 19),
+        "n_strokes": (6, 10), "n_ellipses": (4, 6)}  # fmt: skip
+WAVE = ("xph", "xper", "xamp", "yph", "yper", "yamp")
+_LO, _HI = (np.array([v[i] for v in INTS.values()]) for i in (0, 1))
+LINE_WIDTH = (1.1, 1.6)
+
+
+@register_generator("facebook")
+class Facebook(Generator):
+    case_sensitive = True
+    defaults = StyleConfig(
+        charset="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ123456789",
+        lengths=(6, 7),
+        fonts=("liberation-sans-bold", "free-sans-bold", "dejavu-sans-bold"),
+        sizes=(38, 43),
+        kerning=(-2, 1),
+        noise_sigma=10.0,
+        elastic_alpha=(24.0, 48.0),
+        elastic_sigma=6.0,
+    )
+
+    def draw_params(self, rng, glyphs):
+        p = dict(zip(INTS, rng.integers(_LO, _HI + 1).tolist(), strict=True))
+        # strokes: every control point uniform over the canvas (OxCaptcha noiseStrokes)
+        p["strokes"] = rng.uniform(0.0, 1.0, (p.pop("n_strokes"), 4, 2)) * (WIDTH, HEIGHT)
+        p["stroke_width"] = float(rng.uniform(*LINE_WIDTH))
+        # ellipses: corner uniform on the canvas, width U{0..199}, height U{0..49} (noiseEllipses)
+        p["ellipses"] = rng.integers(0, (WIDTH, HEIGHT, WIDTH, HEIGHT), (p.pop("n_ellipses"), 4))
+        p["ellipse_width"] = float(rng.uniform(*LINE_WIDTH))
+        return p
+
+    def layout(self, latent, glyphs):
+        p = latent.params
+        return layout_rel(glyphs, p["x0"], latent.kerning), [p["baseline"]] * len(glyphs)
+
+    def render_ink(self, latent, rng):
+        p = latent.params
+        cov = ops.elastic_ox(self.place_text(latent), float(p["elastic_a"]), 11, 6.0, rng)
+        cov = ops.wave(cov, *(p[k] for k in WAVE))
+        cov = ops.strokes(cov, np.asarray(p["strokes"], np.float64), p["stroke_width"])
+        return ops.ellipses(cov, np.asarray(p["ellipses"], np.float64), p["ellipse_width"])
