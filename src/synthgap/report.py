@@ -1,0 +1,160 @@
+"""Summaries of a grid's tidy cells table: the tables a robustness paper reports, and figures.
+
+All tables are pivots of ``cells.parquet`` (one row per cell); nothing is computed twice. Metric
+columns come from the models layer's ``evaluate_cell``: ``recognition`` (whole-string rate, 0..1),
+``char_accuracy``, ``ms_batch1`` and ``ms_batched`` (median ms per captcha).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from synthgap.errors import UsageError
+
+RUN_KEYS = ["style", "model", "size", "seed"]
+SEVERITY_FAMILIES = ("image", "generative")
+
+
+def load_cells(folder: Path) -> pd.DataFrame:
+    """Read DIR/cells.parquet, keeping the cells that have metrics (rows with an error are dropped)."""
+    path = Path(folder) / "cells.parquet"
+    if not path.is_file():
+        raise UsageError(
+            f"report: {path} not found (run `synthgap run GRID --out {folder}` first)", field="dir"
+        )
+    df = pd.read_parquet(path)
+    if "recognition" not in df:
+        raise UsageError(f"report: {path} has no metric columns (every cell failed?)", field="dir")
+    ok = df["error"].isna() | (df["error"] == "")
+    return df[ok].copy()
+
+
+def robustness(df: pd.DataFrame) -> pd.DataFrame:
+    """Recognition per run x perturbation x severity, plain and elastic side by side, with the
+    drop from each variant's clean score (in points)."""
+    rows = df[df["family"].isin(("clean",) + SEVERITY_FAMILIES)]
+    table = rows.pivot_table(
+        index=RUN_KEYS + ["perturbation", "severity"], columns="variant", values="recognition", aggfunc="mean"
+    )
+    clean = df[df["family"] == "clean"].pivot_table(
+        index=RUN_KEYS, columns="variant", values="recognition", aggfunc="mean"
+    )
+    for variant in table.columns.tolist():
+        base = clean[variant].reindex(table.index.droplevel(["perturbation", "severity"])).to_numpy()
+        table[f"drop_{variant}"] = 100.0 * (base - table[variant].to_numpy())
+    return table.reset_index()
+
+
+def transfer_matrix(df: pd.DataFrame) -> pd.DataFrame:
+    """Recognition of a breaker trained on one style (rows) on clean samples of another (columns)."""
+    rows = df[df["family"].isin(("clean", "transfer"))]
+    return rows.pivot_table(
+        index=["model", "variant", "style"], columns="test_style", values="recognition", aggfunc="mean"
+    ).reset_index()
+
+
+def corruption_errors(df: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """ImageNet-C style corruption error: a model's errors summed over severities, divided by the
+    baseline model's on the same style, variant and perturbation; ``mCE`` averages perturbations."""
+    rows = df[df["family"].isin(SEVERITY_FAMILIES)].assign(error_rate=lambda d: 1.0 - d["recognition"])
+    if baseline not in set(rows["model"]):
+        raise UsageError(f"baseline: model {baseline!r} is not in the grid", field="baseline")
+    keys = ["style", "variant", "size", "seed", "perturbation"]
+    summed = rows.groupby(keys + ["model"], as_index=False)["error_rate"].sum()
+    base = summed[summed["model"] == baseline].drop(columns="model").rename(columns={"error_rate": "base"})
+    ce = summed.merge(base, on=keys)
+    ce["CE"] = ce["error_rate"] / ce["base"].where(ce["base"] > 0)
+    table = ce.pivot_table(
+        index=["style", "variant", "size", "seed", "model"], columns="perturbation", values="CE"
+    )
+    table["mCE"] = table.mean(axis=1)
+    return table.reset_index()
+
+
+def table_one(df: pd.DataFrame) -> pd.DataFrame:
+    """Like the paper's Table I: clean recognition and breaking time per style, model and variant."""
+    rows = df[df["family"] == "clean"]
+    cols = [
+        c for c in ("recognition", "char_accuracy", "ms_batch1", "ms_batched", "train_seconds") if c in rows
+    ]
+    return rows.groupby(["style", "model", "size", "variant"], as_index=False)[cols].mean()
+
+
+def real_gap(df: pd.DataFrame) -> pd.DataFrame:
+    """Synthetic clean vs real recognition per run, and the gap in points (real sets only)."""
+    clean = df[df["family"] == "clean"].set_index(RUN_KEYS + ["variant"])["recognition"]
+    real = df[df["family"] == "real"].set_index(RUN_KEYS + ["variant"])["recognition"]
+    if real.empty:
+        return pd.DataFrame()
+    out = pd.DataFrame({"synthetic": clean.reindex(real.index), "real": real})
+    out["gap_points"] = 100.0 * (out["synthetic"] - out["real"])
+    return out.reset_index()
+
+
+@dataclass
+class Report:
+    tables: dict[str, pd.DataFrame]
+
+    def markdown(self) -> str:
+        parts = []
+        for name, table in self.tables.items():
+            if table.empty:
+                continue
+            parts.append(f"## {name}\n\n{table.to_markdown(index=False, floatfmt='.3f')}\n")
+        return "\n".join(parts)
+
+
+def build_report(df: pd.DataFrame, baseline: str | None = None) -> Report:
+    baseline = baseline or sorted(df["model"].unique())[0]
+    tables = {
+        "Table I: clean recognition and breaking time": table_one(df),
+        "Robustness: recognition by perturbation and severity (drop from clean, points)": robustness(df),
+        "Cross-style transfer: recognition (rows train, columns test)": transfer_matrix(df),
+        f"Corruption error relative to {baseline} (mCE)": corruption_errors(df, baseline),
+        "Synthetic-to-real gap": real_gap(df),
+    }
+    return Report(tables)
+
+
+def figures(df: pd.DataFrame, out: Path) -> list[Path]:
+    """Severity curves per perturbation and a transfer heatmap, as PNGs in ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import seaborn as sns
+
+    written = []
+    curves = df[df["family"].isin(("clean",) + SEVERITY_FAMILIES)]
+    if not curves.empty:
+        clean = curves[curves["family"] == "clean"]
+        perturbations = sorted(set(curves["perturbation"]) - {"clean"})
+        frames = [curves[curves["perturbation"] == p] for p in perturbations]
+        frames = [
+            pd.concat([clean.assign(perturbation=p), f]) for p, f in zip(perturbations, frames, strict=True)
+        ]
+        data = pd.concat(frames) if frames else clean
+        grid = sns.relplot(
+            data=data, x="severity", y="recognition", hue="model", style="variant", col="perturbation",
+            row="style", kind="line", marker="o", height=2.6, aspect=1.2, facet_kws={"margin_titles": True},
+        )  # fmt: skip
+        grid.set(ylim=(-0.02, 1.02))
+        path = out / "severity_curves.png"
+        grid.figure.savefig(path, dpi=110)
+        written.append(path)
+    transfer = transfer_matrix(df)
+    if not transfer.empty and transfer.shape[1] > 4:
+        import matplotlib.pyplot as plt
+
+        mat = transfer.set_index(["model", "variant", "style"])
+        fig, ax = plt.subplots(figsize=(1.2 * mat.shape[1] + 3, 0.4 * len(mat) + 1.5))
+        sns.heatmap(mat, annot=True, fmt=".2f", vmin=0, vmax=1, cmap="viridis", ax=ax)
+        ax.set_title("recognition: trained on (rows) / tested on (columns)")
+        fig.tight_layout()
+        path = out / "transfer_heatmap.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written

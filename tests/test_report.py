@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from synthgap.report import build_report, corruption_errors, real_gap, robustness, transfer_matrix
+
+
+def _row(
+    model, variant, perturbation, family, severity, recognition, test_style="wikipedia", style="wikipedia"
+):
+    return dict(style=style, model=model, size="cpu", seed=0, variant=variant, test_style=test_style,
+                perturbation=perturbation, family=family, severity=severity, recognition=recognition,
+                char_accuracy=recognition, ms_batch1=1.0, ms_batched=0.5, error=None)  # fmt: skip
+
+
+@pytest.fixture
+def cells() -> pd.DataFrame:
+    rows = []
+    for model, clean, noisy in [("a", 0.9, (0.6, 0.3)), ("b", 0.8, (0.7, 0.6))]:
+        for variant, bonus in [("plain", 0.0), ("elastic", 0.05)]:
+            rows.append(_row(model, variant, "clean", "clean", 0, clean + bonus))
+            for sev, r in zip((1, 2), noisy, strict=True):
+                rows.append(_row(model, variant, "gaussian_noise", "image", sev, r + bonus))
+            rows.append(_row(model, variant, "transfer", "transfer", 1, 0.1, test_style="captcha_v2"))
+            rows.append(_row(model, variant, "real", "real", 0, 0.2 + bonus))
+    return pd.DataFrame(rows)
+
+
+def test_robustness_drop_from_clean(cells):
+    t = robustness(cells).set_index(["model", "perturbation", "severity"])
+    assert t.loc[("a", "gaussian_noise", 2), "plain"] == pytest.approx(0.3)
+    assert t.loc[("a", "gaussian_noise", 2), "drop_plain"] == pytest.approx(60.0)
+    assert t.loc[("a", "gaussian_noise", 1), "drop_elastic"] == pytest.approx(30.0)
+    assert t.loc[("b", "clean", 0), "drop_plain"] == pytest.approx(0.0)
+
+
+def test_corruption_error_is_relative_to_baseline(cells):
+    ce = corruption_errors(cells, baseline="a").set_index(["variant", "model"])
+    # model b: errors (0.3 + 0.4) over baseline a's (0.4 + 0.7), plain variant
+    assert ce.loc[("plain", "b"), "mCE"] == pytest.approx(0.7 / 1.1)
+    assert ce.loc[("plain", "a"), "mCE"] == pytest.approx(1.0)
+
+
+def test_transfer_matrix_has_train_style_rows_and_test_style_columns(cells):
+    m = transfer_matrix(cells).set_index(["model", "variant", "style"])
+    assert m.loc[("a", "plain", "wikipedia"), "wikipedia"] == pytest.approx(0.9)
+    assert m.loc[("a", "plain", "wikipedia"), "captcha_v2"] == pytest.approx(0.1)
+
+
+def test_real_gap_in_points(cells):
+    g = real_gap(cells).set_index(["model", "variant"])
+    assert g.loc[("b", "elastic"), "gap_points"] == pytest.approx(60.0)
+
+
+def test_markdown_report_names_every_table(cells):
+    md = build_report(cells, baseline="a").markdown()
+    for heading in ("Table I", "Robustness", "Cross-style transfer", "mCE", "real gap"):
+        assert heading in md
