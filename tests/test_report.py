@@ -9,9 +9,11 @@ from synthgap.report import build_report, corruption_errors, real_gap, robustnes
 def _row(
     model, variant, perturbation, family, severity, recognition, test_style="wikipedia", style="wikipedia"
 ):
-    return dict(style=style, model=model, size="cpu", seed=0, variant=variant, test_style=test_style,
-                perturbation=perturbation, family=family, severity=severity, recognition=recognition,
-                char_accuracy=recognition, ms_batch1=1.0, ms_batched=0.5, error=None)  # fmt: skip
+    return dict(
+        style=style, model=model, size="cpu", seed=0, variant=variant, test_style=test_style,
+        perturbation=perturbation, family=family, severity=severity, recognition_rate=recognition,
+        char_accuracy=recognition, ms_per_captcha_batch1=1.0, ms_per_captcha_batch256=0.5, error=None,
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Summaries of a grid's tidy cells table: the tables a robustness paper reports, and figures.
 
 All tables are pivots of ``cells.parquet`` (one row per cell); nothing is computed twice. Metric
-columns come from the models layer's ``evaluate_cell``: ``recognition`` (whole-string rate, 0..1),
-``char_accuracy``, ``ms_batch1`` and ``ms_batched`` (median ms per captcha).
+columns come from the models layer's ``evaluate_cell``: ``recognition_rate`` (whole-string, 0..1),
+``char_accuracy``, ``ms_per_captcha_batch1`` and ``ms_per_captcha_batch256`` (median ms).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def load_cells(folder: Path) -> pd.DataFrame:
             f"report: {path} not found (run `synthgap run GRID --out {folder}` first)", field="dir"
         )
     df = pd.read_parquet(path)
-    if "recognition" not in df:
+    if "recognition_rate" not in df:
         raise UsageError(f"report: {path} has no metric columns (every cell failed?)", field="dir")
     ok = df["error"].isna() | (df["error"] == "")
     return df[ok].copy()
@@ -37,10 +37,13 @@ def robustness(df: pd.DataFrame) -> pd.DataFrame:
     drop from each variant's clean score (in points)."""
     rows = df[df["family"].isin(("clean",) + SEVERITY_FAMILIES)]
     table = rows.pivot_table(
-        index=RUN_KEYS + ["perturbation", "severity"], columns="variant", values="recognition", aggfunc="mean"
+        index=RUN_KEYS + ["perturbation", "severity"],
+        columns="variant",
+        values="recognition_rate",
+        aggfunc="mean",
     )
     clean = df[df["family"] == "clean"].pivot_table(
-        index=RUN_KEYS, columns="variant", values="recognition", aggfunc="mean"
+        index=RUN_KEYS, columns="variant", values="recognition_rate", aggfunc="mean"
     )
     for variant in table.columns.tolist():
         base = clean[variant].reindex(table.index.droplevel(["perturbation", "severity"])).to_numpy()
@@ -52,14 +55,14 @@ def transfer_matrix(df: pd.DataFrame) -> pd.DataFrame:
     """Recognition of a breaker trained on one style (rows) on clean samples of another (columns)."""
     rows = df[df["family"].isin(("clean", "transfer"))]
     return rows.pivot_table(
-        index=["model", "variant", "style"], columns="test_style", values="recognition", aggfunc="mean"
+        index=["model", "variant", "style"], columns="test_style", values="recognition_rate", aggfunc="mean"
     ).reset_index()
 
 
 def corruption_errors(df: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """ImageNet-C style corruption error: a model's errors summed over severities, divided by the
     baseline model's on the same style, variant and perturbation; ``mCE`` averages perturbations."""
-    rows = df[df["family"].isin(SEVERITY_FAMILIES)].assign(error_rate=lambda d: 1.0 - d["recognition"])
+    rows = df[df["family"].isin(SEVERITY_FAMILIES)].assign(error_rate=lambda d: 1.0 - d["recognition_rate"])
     if baseline not in set(rows["model"]):
         raise UsageError(f"baseline: model {baseline!r} is not in the grid", field="baseline")
     keys = ["style", "variant", "size", "seed", "perturbation"]
@@ -78,15 +81,23 @@ def table_one(df: pd.DataFrame) -> pd.DataFrame:
     """Like the paper's Table I: clean recognition and breaking time per style, model and variant."""
     rows = df[df["family"] == "clean"]
     cols = [
-        c for c in ("recognition", "char_accuracy", "ms_batch1", "ms_batched", "train_seconds") if c in rows
+        c
+        for c in (
+            "recognition_rate",
+            "char_accuracy",
+            "ms_per_captcha_batch1",
+            "ms_per_captcha_batch256",
+            "train_seconds",
+        )
+        if c in rows
     ]
     return rows.groupby(["style", "model", "size", "variant"], as_index=False)[cols].mean()
 
 
 def real_gap(df: pd.DataFrame) -> pd.DataFrame:
     """Synthetic clean vs real recognition per run, and the gap in points (real sets only)."""
-    clean = df[df["family"] == "clean"].set_index(RUN_KEYS + ["variant"])["recognition"]
-    real = df[df["family"] == "real"].set_index(RUN_KEYS + ["variant"])["recognition"]
+    clean = df[df["family"] == "clean"].set_index(RUN_KEYS + ["variant"])["recognition_rate"]
+    real = df[df["family"] == "real"].set_index(RUN_KEYS + ["variant"])["recognition_rate"]
     if real.empty:
         return pd.DataFrame()
     out = pd.DataFrame({"synthetic": clean.reindex(real.index), "real": real})
@@ -137,7 +148,7 @@ def figures(df: pd.DataFrame, out: Path) -> list[Path]:
         ]
         data = pd.concat(frames) if frames else clean
         grid = sns.relplot(
-            data=data, x="severity", y="recognition", hue="model", style="variant", col="perturbation",
+            data=data, x="severity", y="recognition_rate", hue="model", style="variant", col="perturbation",
             row="style", kind="line", marker="o", height=2.6, aspect=1.2, facet_kws={"margin_titles": True},
         )  # fmt: skip
         grid.set(ylim=(-0.02, 1.02))
