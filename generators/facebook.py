@@ -61,7 +61,7 @@ class Facebook(Generator):
 
     def render_ink(self, latent, rng):
         p = latent.params
-        cov = ops.elastic_ox(self.place_text(latent), float(p["elastic_a"]), 11, 6.0, rng)
-        cov = ops.wave(cov, *(p[k] for k in WAVE))
+        wave = ops.wave_map((HEIGHT, WIDTH), *(p[k] for k in WAVE))  # folded into elastic_ox's pass
+        cov = ops.elastic_ox(self.place_text(latent), float(p["elastic_a"]), 11, 6.0, rng, then=wave)
         cov = ops.strokes(cov, np.asarray(p["strokes"], np.float64), p["stroke_width"])
         return ops.ellipses(cov, np.asarray(p["ellipses"], np.float64), p["ellipse_width"])
