@@ -36,24 +36,24 @@ def remap(cov: np.ndarray, dx: np.ndarray, dy: np.ndarray, *, nearest: bool = Fa
 
 def wave_map(
     shape: tuple[int, int], xph: float, xper: float, xamp: float, yph: float, yper: float, yamp: float
-) -> np.ndarray:
-    """Source pixel (x, y) of every output pixel of ``wave``, as an int16 HxWx2 map.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Source x and y (float32 HxW maps, whole pixels) of every output pixel of ``wave``.
 
     Pass 1: out(x, y) = in(x + 1, y - col[x + 1]); pass 2: out(x, y) = p1(x - row[y + 1], y + 1).
     Composed: src_x = x + 1 - row[y + 1], src_y = y + 1 - col[clip(src_x)]. Each row of src_x is
-    a shifted ``arange``, so col[clip(src_x)] is a window of a padded ``col``: no per-pixel gather.
+    a shifted ``arange``, so col[clip(src_x)] is a window of an edge-padded ``col``: no gathers.
     """
     h, w = shape
-    col = np.trunc(np.sin((xph + _arange(w)) / xper) * xamp).astype(np.int16)
-    row = np.trunc(np.sin((yph + _arange(h)) / yper) * yamp).astype(np.int16)
-    off = 1 - np.append(row[1:], row[-1])  # src_x - x for every row
+    col = np.trunc(np.sin((xph + _arange(w)) / xper) * xamp)
+    row = np.trunc(np.sin((yph + _arange(h)) / yper) * yamp)
+    off = 1.0 - np.append(row[1:], row[-1])  # src_x - x for every row
     pad = int(np.abs(off).max())
-    col_pad = col[np.clip(np.arange(-pad, w + pad), 0, w - 1)]
+    col_pad = col[_edge_index(w, pad)]
     windows = np.lib.stride_tricks.as_strided(col_pad, (2 * pad + 1, w), col_pad.strides * 2)
-    src = np.empty((h, w, 2), np.int16)
-    np.add(_int_grid(h, w)[..., 0], off[:, None], out=src[..., 0])
-    np.subtract(_int_grid(h, w)[..., 1] + 1, windows[off + pad], out=src[..., 1])
-    return src
+    xs, ys = _grid(h, w)
+    src_x = np.add(xs, off[:, None], dtype=np.float32)
+    src_y = np.subtract(ys + 1.0, windows[(off + pad).astype(np.intp)], dtype=np.float32)
+    return src_x, src_y
 
 
 def wave(
@@ -64,19 +64,19 @@ def wave(
     Integer shifts (``trunc``) as in the original, which is what makes the baseline look stepped.
     Both passes are one nearest-neighbour lookup through ``wave_map``.
     """
-    src = wave_map(cov.shape, xph, xper, xamp, yph, yper, yamp)
-    return cv2.remap(cov, src, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    src_x, src_y = wave_map(cov.shape, xph, xper, xamp, yph, yper, yamp)
+    return cv2.remap(cov, src_x, src_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+
+
+@functools.cache
+def _edge_index(w: int, pad: int) -> np.ndarray:
+    """Indices of a length-``w`` array edge-padded by ``pad`` on both sides."""
+    return np.clip(np.arange(-pad, w + pad), 0, w - 1)
 
 
 @functools.cache
 def _arange(n: int) -> np.ndarray:
     return np.arange(n, dtype=np.float64)
-
-
-@functools.cache
-def _int_grid(h: int, w: int) -> np.ndarray:
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.int16)
-    return np.dstack([xs, ys])
 
 
 @functools.cache
@@ -128,16 +128,16 @@ def _grid2(h: int, w: int) -> np.ndarray:
     return np.dstack([xs, ys])
 
 
-def displace(cov: np.ndarray, d: np.ndarray, then: np.ndarray | None = None) -> np.ndarray:
+def displace(cov: np.ndarray, d: np.ndarray, then: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Sample ``cov`` bilinearly at (x, y) + d(x, y) for an HxWx2 field; outside is background.
 
-    ``then`` (an int16 source map such as ``wave_map``'s) is a nearest-neighbour lookup applied to
+    ``then`` (source maps (x, y) such as ``wave_map``'s) is a nearest-neighbour lookup applied to
     the result; it is folded into the sampling positions, which gives the same image in one pass.
     ``d`` is overwritten.
     """
     pos = np.add(_grid2(*cov.shape), d, out=d)
     if then is not None:
-        pos = cv2.remap(pos, then, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=_FAR)
+        pos = cv2.remap(pos, *then, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=_FAR)
     return cv2.remap(cov, pos, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
 
 
@@ -155,11 +155,16 @@ def _ox_field(rng: np.random.Generator, shape: tuple[int, int], a: float, k: int
 
 
 def elastic_ox(
-    cov: np.ndarray, a: float, k: int, s: float, rng: np.random.Generator, then: np.ndarray | None = None
+    cov: np.ndarray,
+    a: float,
+    k: int,
+    s: float,
+    rng: np.random.Generator,
+    then: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """OxCaptcha ``distortionElastic``: small, smooth displacements with rare x5 kicks.
 
-    ``then``: an int16 source map (``wave_map``) applied afterwards in the same pass.
+    ``then``: source maps (``wave_map``) of a lookup applied afterwards, in the same pass.
     """
     return displace(cov, _ox_field(rng, cov.shape, a, k, s, tails=True), then)
 
