@@ -250,9 +250,7 @@ class Generator:
         if latent.elastic:
             a, s = latent.params["elastic_alpha"], latent.params["elastic_sigma"]
             cov = ops.elastic_simard(cov, a, s, rng)
-        img = ops.compose(cov, self.background(latent))
-        img = ops.gauss_noise(img, latent.params.get("noise_sigma", 0.0), rng)
-        return ops.to_uint8(img)
+        return ops.gray(cov, self.background(latent), latent.params.get("noise_sigma", 0.0), rng)
 
     def sample(self, seed: int, index: int) -> tuple[np.ndarray, Latent]:
         """Sample number ``index`` of the stream ``seed``: its randomness depends on both only."""

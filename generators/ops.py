@@ -321,11 +321,27 @@ def gauss_noise(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np.n
     """Add sigma*N(0,1) per pixel on the 0..255 scale (OxCaptcha truncates toward zero)."""
     if sigma <= 0:
         return img
-    return np.trunc(img + rng.standard_normal(img.shape, dtype=np.float32) * sigma)
+    noisy = rng.standard_normal(img.shape, dtype=np.float32)
+    noisy *= sigma
+    noisy += img
+    return np.trunc(noisy, out=noisy)
 
 
 def to_uint8(img: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+def gray(
+    cov: np.ndarray, background: np.ndarray | float, noise_sigma: float, rng: np.random.Generator
+) -> np.ndarray:
+    """``to_uint8(gauss_noise(compose(cov, background), noise_sigma, rng))``.
+
+    Without noise and on a plain background it is one OpenCV call: bg - bg * cov lies in
+    0..bg, so the absolute value and saturation of ``convertScaleAbs`` change nothing.
+    """
+    if noise_sigma <= 0 and np.ndim(background) == 0:
+        return cv2.convertScaleAbs(cov, alpha=-float(background), beta=float(background))
+    return to_uint8(gauss_noise(compose(cov, background), noise_sigma, rng))
 
 
 def speckle_fringe(
