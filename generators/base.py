@@ -105,8 +105,13 @@ class Latent:
         return cls(**json.loads(text))
 
 
+_PLAIN = (int, float, str, bool, type(None))
+
+
 def _jsonable(value: Any) -> Any:
     """numpy scalars/arrays -> plain Python, so latents serialise and compare exactly."""
+    if isinstance(value, _PLAIN):
+        return value
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
@@ -118,14 +123,20 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def uniform_ints(rng: np.random.Generator, ranges: Sequence[Sequence[int]]) -> list[int]:
+def int_ranges(ranges: Sequence[Sequence[int]]) -> np.ndarray:
+    """Inclusive ``(lo, hi)`` ranges as the (n, 2) array ``uniform_ints`` takes (build it once)."""
+    return np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
+
+
+def uniform_ints(rng: np.random.Generator, ranges: Sequence[Sequence[int]] | np.ndarray) -> list[int]:
     """One integer from each inclusive range ``(lo, hi)``, from a single vectorised draw.
 
     One call instead of one ``rng.integers`` per parameter: per-call overhead dominated the prior.
+    Pass ``int_ranges(...)`` built once to skip the conversion.
     """
-    lo_hi = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
-    u = rng.random(len(lo_hi))
-    return (lo_hi[:, 0] + np.floor(u * (lo_hi[:, 1] - lo_hi[:, 0] + 1))).astype(np.int64).tolist()
+    lo_hi = int_ranges(ranges)
+    span = lo_hi[:, 1] - lo_hi[:, 0] + 1
+    return ((rng.random(len(lo_hi)) * span).astype(np.int64) + lo_hi[:, 0]).tolist()  # floor: u*span >= 0
 
 
 class Generator:
@@ -158,6 +169,8 @@ class Generator:
             raise UsageError("char_weights: all weights are zero", field="char_weights")
         self._char_cdf = np.cumsum(p[:-1] / p.sum())
         self._chars = np.array(list(self.config.charset))
+        c = self.config
+        self._prior_ranges = int_ranges([c.lengths, (0, len(c.fonts) - 1), c.sizes, c.kerning])
 
     # -- what a style implements -------------------------------------------------------------
     def draw_params(self, rng: np.random.Generator, glyphs: list[Glyph]) -> dict[str, Any]:
@@ -213,19 +226,18 @@ class Generator:
 
     def sample_latent(self, rng: np.random.Generator) -> Latent:
         c = self.config
-        n, font_index, size, kerning = uniform_ints(
-            rng, [c.lengths, (0, len(c.fonts) - 1), c.sizes, c.kerning]
-        )
-        text = "".join(self._chars[np.searchsorted(self._char_cdf, rng.random(n), side="right")])
+        n, font_index, size, kerning = uniform_ints(rng, self._prior_ranges)
+        text = "".join(self._chars[self._char_cdf.searchsorted(rng.random(n), side="right")].tolist())
         font = c.fonts[font_index]
         kerning += c.kerning_shift
         path = self.font_files[font].path
         params = self.draw_params(rng, [glyph(path, size, ch) for ch in text])
         params["noise_sigma"] = float(c.noise_sigma)
         if self.elastic:
-            params["elastic_alpha"] = float(rng.uniform(*c.elastic_alpha))
+            lo, hi = c.elastic_alpha
+            params["elastic_alpha"] = lo + (hi - lo) * rng.random()
             params["elastic_sigma"] = float(c.elastic_sigma)
-        seed = int(rng.integers(2**63))
+        seed = int(rng.bit_generator.random_raw() >> 1)  # uniform on 0..2**63-1
         return Latent(self.name, self.elastic, text, font, size, kerning, _jsonable(params), seed)
 
     # -- rendering --------------------------------------------------------------------------
@@ -238,9 +250,7 @@ class Generator:
         if latent.elastic:
             a, s = latent.params["elastic_alpha"], latent.params["elastic_sigma"]
             cov = ops.elastic_simard(cov, a, s, rng)
-        img = ops.compose(cov, self.background(latent))
-        img = ops.gauss_noise(img, latent.params.get("noise_sigma", 0.0), rng)
-        return ops.to_uint8(img)
+        return ops.gray(cov, self.background(latent), latent.params.get("noise_sigma", 0.0), rng)
 
     def sample(self, seed: int, index: int) -> tuple[np.ndarray, Latent]:
         """Sample number ``index`` of the stream ``seed``: its randomness depends on both only."""

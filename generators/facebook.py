@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthgap.generators import ops, register_generator
-from synthgap.generators.base import HEIGHT, WIDTH, Generator, StyleConfig
+from synthgap.generators.base import HEIGHT, WIDTH, Generator, StyleConfig, int_ranges, uniform_ints
 from synthgap.generators.glyphs import layout_rel
 
 # integer draws, U{a..b} both ends included: the wave (phase, period, amplitude for columns, then
@@ -27,7 +27,7 @@ INTS = {"xph": (0, 199), "xper": (10, 39), "xamp": (-4, 3), "yph": (0, 49), "ype
         "yamp": (-5, 4), "x0": (2, 14), "baseline": (29, 32), "elastic_a": (10, 19),
         "n_strokes": (6, 10), "n_ellipses": (4, 6)}  # fmt: skip
 WAVE = ("xph", "xper", "xamp", "yph", "yper", "yamp")
-_LO, _HI = (np.array([v[i] for v in INTS.values()]) for i in (0, 1))
+_INT_RANGES = int_ranges(list(INTS.values()))
 LINE_WIDTH = (1.1, 1.6)
 
 
@@ -46,13 +46,16 @@ class Facebook(Generator):
     )
 
     def draw_params(self, rng, glyphs):
-        p = dict(zip(INTS, rng.integers(_LO, _HI + 1).tolist(), strict=True))
+        p = dict(zip(INTS, uniform_ints(rng, _INT_RANGES), strict=True))
+        lo, hi = LINE_WIDTH
         # strokes: every control point uniform over the canvas (OxCaptcha noiseStrokes)
-        p["strokes"] = rng.uniform(0.0, 1.0, (p.pop("n_strokes"), 4, 2)) * (WIDTH, HEIGHT)
-        p["stroke_width"] = float(rng.uniform(*LINE_WIDTH))
+        p["strokes"] = rng.random((p.pop("n_strokes"), 4, 2)) * (WIDTH, HEIGHT)
+        p["stroke_width"] = lo + (hi - lo) * rng.random()
         # ellipses: corner uniform on the canvas, width U{0..199}, height U{0..49} (noiseEllipses)
-        p["ellipses"] = rng.integers(0, (WIDTH, HEIGHT, WIDTH, HEIGHT), (p.pop("n_ellipses"), 4))
-        p["ellipse_width"] = float(rng.uniform(*LINE_WIDTH))
+        p["ellipses"] = (rng.random((p.pop("n_ellipses"), 4)) * (WIDTH, HEIGHT, WIDTH, HEIGHT)).astype(
+            np.int64
+        )
+        p["ellipse_width"] = lo + (hi - lo) * rng.random()
         return p
 
     def layout(self, latent, glyphs):
@@ -61,7 +64,7 @@ class Facebook(Generator):
 
     def render_ink(self, latent, rng):
         p = latent.params
-        cov = ops.elastic_ox(self.place_text(latent), float(p["elastic_a"]), 11, 6.0, rng)
-        cov = ops.wave(cov, *(p[k] for k in WAVE))
+        wave = ops.wave_map((HEIGHT, WIDTH), *(p[k] for k in WAVE))  # folded into elastic_ox's pass
+        cov = ops.elastic_ox(self.place_text(latent), float(p["elastic_a"]), 11, 6.0, rng, then=wave)
         cov = ops.strokes(cov, np.asarray(p["strokes"], np.float64), p["stroke_width"])
         return ops.ellipses(cov, np.asarray(p["ellipses"], np.float64), p["ellipse_width"])

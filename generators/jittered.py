@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from synthgap.generators import ops
-from synthgap.generators.base import HEIGHT, WIDTH, Generator
+from synthgap.generators.base import HEIGHT, WIDTH, Generator, int_ranges, uniform_ints
 from synthgap.generators.glyphs import Glyph, layout_centred, paste, transform
 
 
@@ -48,14 +48,16 @@ class JitteredGenerator(Generator):
 
     def draw_params(self, rng, glyphs):
         n, j = len(glyphs), self.jitter
-        params = {
-            "rot": rng.uniform(*j.rot, size=n),
-            "dy": rng.integers(j.dy[0], j.dy[1] + 1, size=n),
-            "scale": rng.uniform(*j.scale, size=n),
-            "shear": rng.uniform(*j.shear, size=n),
+        lo, hi = np.array([j.rot, j.scale, j.shear]).T[:, :, None]
+        rot, scale, shear = lo + (hi - lo) * rng.random((3, n))
+        wave = uniform_ints(rng, int_ranges(list(self.wave.values())))
+        return {
+            "rot": rot,
+            "dy": (rng.random(n) * (j.dy[1] - j.dy[0] + 1)).astype(np.int64) + j.dy[0],
+            "scale": scale,
+            "shear": shear,
+            **dict(zip(self.wave, wave, strict=True)),
         }
-        params.update({k: int(rng.integers(lo, hi + 1)) for k, (lo, hi) in self.wave.items()})
-        return params
 
     def shape_glyphs(self, latent, glyphs):
         p = latent.params

@@ -38,7 +38,7 @@ class Wikipedia(Generator):
         return lefts, [baseline] * len(glyphs)
 
     def render_ink(self, latent, rng):
-        cov = ops.elastic_ox(self.place_text(latent), 14.0, 11, 8.0, rng)
-        cov = ops.wave(cov, *(latent.params[k] for k in WAVE))
+        wave = ops.wave_map((HEIGHT, WIDTH), *(latent.params[k] for k in WAVE))  # folded into elastic_ox
+        cov = ops.elastic_ox(self.place_text(latent), 14.0, 11, 8.0, rng, then=wave)
         cov = ops.electric(cov, rng)
         return ops.blur(ops.recentre(cov), 0.5)

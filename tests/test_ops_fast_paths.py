@@ -1,0 +1,81 @@
+"""The fast paths of ``ops`` against plain reference versions of the same operations."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from synthgap.generators import ops
+
+
+def _ink(shape: tuple[int, int], seed: int) -> np.ndarray:
+    """Blobby random coverage in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    cov = cv2.GaussianBlur(rng.random(shape, dtype=np.float32), (0, 0), 2.0)
+    return np.clip((cov - 0.5) * 8.0, 0.0, 1.0)
+
+
+def _wave_per_pixel(cov, xph, xper, xamp, yph, yper, yamp):
+    """OxCaptcha's two passes, composed, pixel by pixel: out(x, y) = p1(x - row[y + 1], y + 1) with
+    p1(x, y) = in(x + 1, y - col[x + 1]) (the last row reuses its own shift, columns clamp)."""
+    h, w = cov.shape
+    col = np.trunc(np.sin((xph + np.arange(w)) / xper) * xamp).astype(int)
+    row = np.trunc(np.sin((yph + np.arange(h)) / yper) * yamp).astype(int)
+    out = np.zeros_like(cov)
+    for y in range(h):
+        for x in range(w):
+            sx = x + 1 - row[min(y + 1, h - 1)]
+            sy = y + 1 - col[min(max(sx, 0), w - 1)]
+            if 0 <= sx < w and 0 <= sy < h:
+                out[y, x] = cov[sy, sx]
+    return out
+
+
+@pytest.mark.parametrize("params", [(10, 20, 5, 3, 12, -4), (199, 10, -7, 49, 5, 6), (0, 39, 0, 0, 19, 0)])
+def test_wave_matches_the_per_pixel_definition(params):
+    cov = _ink((50, 200), sum(params))
+    assert np.array_equal(ops.wave(cov, *params), _wave_per_pixel(cov, *params))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_elastic_ox_with_wave_folded_in_equals_the_two_steps(seed):
+    shape = (57, 300) if seed % 2 else (50, 200)
+    cov = _ink(shape, seed)
+    params = (seed * 37 % 200, 10 + seed, 5 - seed, seed * 7 % 50, 5 + seed, seed - 3)
+    two_steps = ops.wave(ops.elastic_ox(cov, 15.0, 11, 6.0, np.random.default_rng(seed)), *params)
+    one_pass = ops.elastic_ox(
+        cov, 15.0, 11, 6.0, np.random.default_rng(seed), then=ops.wave_map(shape, *params)
+    )
+    assert np.array_equal(two_steps, one_pass)
+
+
+def test_two_pixel_lines_carry_as_much_ink_as_opencvs():
+    """``line_layer``'s three offset 1 px lines stand in for OpenCV's 2 px LINE_AA line."""
+    rng = np.random.default_rng(0)
+    controls = rng.random((200, 4, 2)) * (200, 50)
+    ours = theirs = 0.0
+    for c in controls.reshape(25, 8, 4, 2):
+        points, normals = ops._bezier(c)
+        ours += ops.line_layer((50, 200), points, normals, 2.0).sum()
+        ref = np.zeros((50, 200), np.uint8)
+        cv2.polylines(ref, list(np.round(points * 16).astype(np.int32)), False, 255, 2, cv2.LINE_AA, shift=4)
+        theirs += ref.sum()
+    assert ours == pytest.approx(theirs, rel=0.03)
+
+
+def test_one_pixel_lines_are_opencvs():
+    controls = np.random.default_rng(1).random((8, 4, 2)) * (200, 50)
+    points, normals = ops._bezier(controls)
+    ref = np.zeros((50, 200), np.uint8)
+    cv2.polylines(ref, list(np.round(points * 16).astype(np.int32)), False, 255, 1, cv2.LINE_AA, shift=4)
+    assert np.array_equal(ops.line_layer((50, 200), points, normals, 1.2), ref)
+
+
+@pytest.mark.parametrize("background", [255.0, 200.0])
+def test_gray_without_noise_matches_compose_then_round(background):
+    cov = _ink((50, 200), 3)
+    slow = ops.to_uint8(ops.compose(cov, background))
+    fast = ops.gray(cov, background, 0.0, np.random.default_rng(0))
+    assert fast.dtype == np.uint8
+    assert np.abs(fast.astype(int) - slow).max() <= 1 and (fast != slow).mean() < 0.001
