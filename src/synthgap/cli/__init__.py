@@ -24,4 +24,4 @@ def main() -> None:
         sys.exit(2)
 
 
-from synthgap.cli import generate  # noqa: E402,F401  (registers its commands)
+from synthgap.cli import generate, train  # noqa: E402,F401  (registers their commands)
