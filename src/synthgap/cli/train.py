@@ -105,10 +105,14 @@ def _check_style_fits(model, gen, ckpt: Path) -> None:
 @click.option("--no-timing", is_flag=True, help="Skip the breaking-time measurement.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Render processes.")
 @click.option(
+    "--threads", type=int, default=1, show_default=True,
+    help="torch CPU threads (1: on 2 shared cores a second thread slowed batch-1 LSTM steps ~10x).",
+)  # fmt: skip
+@click.option(
     "--out", type=click.Path(path_type=Path), help="Folder for the JSON/CSV (default CHECKPOINT/eval)."
 )
 def evaluate_cmd(
-    checkpoint, style, elastic, overrides, n, seed, real, use_all, beam, no_timing, workers, out
+    checkpoint, style, elastic, overrides, n, seed, real, use_all, beam, no_timing, workers, threads, out
 ):
     """Score CHECKPOINT: recognition rate, character accuracy, breaking time; writes JSON + CSV."""
     from synthgap.generators import create_generator
@@ -118,6 +122,9 @@ def evaluate_cmd(
 
     if (style is None) == (real is None):
         raise UsageError("give exactly one of --style and --real", field="style")
+    import torch
+
+    torch.set_num_threads(max(1, threads))
     model = load_checkpoint(checkpoint)
     meta = model.meta
     if beam:
