@@ -6,7 +6,8 @@ Worker processes render (and downscale to the model's input) a few batches ahead
 not the renderer, sets the pace. ``cache=N`` instead keeps a bounded pool of N rendered samples that
 the workers keep refreshing and trains on random draws from it (samples are then reused: the
 checkpoint records both samples seen and samples rendered).
-Validation runs on a fixed set from a different stream, ``stream_seed(seed, VALID)``.
+Validation runs on a fixed set from a different stream, ``stream_seed(seed, VALID)``; it is only
+reported (the final weights are saved whatever it says). Adam's rate follows ``lr_factor``.
 """
 
 from __future__ import annotations
@@ -169,6 +170,16 @@ class RealBatches:
         pass
 
 
+def lr_factor(progress: float, warmup: float = 0.02, floor: float = 0.02) -> float:
+    """Learning-rate multiplier at ``progress`` (0..1 of the step or time budget): a short linear
+    warm-up, then a cosine decay to ``floor``. The decay matters: at a constant rate the 10-minute
+    CPU runs plateaued (crnn_ctc on wikipedia at ~82 % validation after 7 of 10 minutes)."""
+    if progress < warmup:
+        return (progress + 1e-3) / (warmup + 1e-3)
+    t = min(1.0, (progress - warmup) / (1 - warmup))
+    return floor + (1 - floor) * 0.5 * (1 + np.cos(np.pi * t))
+
+
 def validate(
     model: Recognizer, images: np.ndarray, texts: list[str], case_sensitive: bool
 ) -> dict[str, float]:
@@ -254,6 +265,9 @@ def train(
     bar = tqdm(total=steps, disable=not progress, unit="step", dynamic_ncols=True)
     try:
         while (step < steps) if steps is not None else (time.time() - t0 < minutes * 60):
+            progress = step / steps if steps is not None else (time.time() - t0) / (minutes * 60)
+            for group in opt.param_groups:
+                group["lr"] = lr * lr_factor(progress)
             images_b, texts_b, lidx = source.batch(step)
             loss, outputs = net.loss(net.preprocess(images_b), net.targets(texts_b, lidx))
             opt.zero_grad(set_to_none=True)
