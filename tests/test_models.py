@@ -150,3 +150,14 @@ def test_synthetic_batches_are_fresh_and_worker_independent():
     assert not np.array_equal(a[0][0], a[1][0])
     ref, _ = gen.generate(4, inline.seed, start=4)  # batch 1 = samples 4..7 of the training stream
     assert np.array_equal(a[1][0].shape, (4, 32, 128)) and ref.shape == (4, 50, 200)
+
+
+def test_cache_mode_draws_batches_from_the_bounded_pool():
+    gen = tiny_gen()
+    fresh = SyntheticBatches(gen, 5, 4, (32, 128), workers=0)
+    pool = [fresh.batch(s) for s in range(2)]
+    cached = SyntheticBatches(gen, 5, 4, (32, 128), workers=0, cache=8)
+    images, texts, _ = cached.batch(0)
+    known = {t: im.tobytes() for b in pool for t, im in zip(b[1], b[0], strict=True)}
+    assert len(texts) == 4 and all(known[t] == im.tobytes() for t, im in zip(texts, images, strict=True))
+    assert cached.rendered == 8
