@@ -1,0 +1,64 @@
+"""Speed of every model family (``cpu`` size, 1 torch thread, wikipedia): one training step on a
+batch of 128 (forward, backward, Adam), and inference per captcha at batch 1 and batch 256.
+Targets for crnn_ctc on CPU: <= 10 ms at batch 1, <= 2 ms per captcha at batch 256, and a training
+step fast enough that, with one core rendering, training runs at >= 500 samples/s.
+Run with ``tox -e bench`` (or ``pytest bench -o python_files=bench_*.py --benchmark-only``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from synthgap.generators import create_generator
+from synthgap.models import create_model, list_models
+from synthgap.models.base import resize_batch
+from synthgap.models.training import SyntheticBatches, latent_indices
+
+
+@pytest.fixture(scope="module")
+def data():
+    torch.set_num_threads(1)
+    gen = create_generator("wikipedia")
+    images, lats = gen.generate(256, seed=0)
+    latents = {k: list(v) for k, v in gen.discrete_latents().items()}
+    return gen, images, [lat.text for lat in lats], latent_indices(latents, lats), latents
+
+
+def build(name, data):
+    gen, *_, latents = data
+    return create_model(name, charset=gen.config.charset, max_len=gen.config.lengths[1], latents=latents)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_train_step_batch128(benchmark, data, name):
+    _, images, texts, lidx, _ = data
+    model = build(name, data)
+    small = resize_batch(images[:128], model.input_hw)  # workers hand over images already downscaled
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    def step():
+        loss, _ = model.loss(model.preprocess(small), model.targets(texts[:128], lidx[:128]))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    benchmark.pedantic(step, rounds=10, warmup_rounds=2)
+
+
+@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("batch", [1, 256])
+def test_predict(benchmark, data, name, batch):
+    images = data[1][:batch]
+    model = build(name, data).eval()
+    benchmark.pedantic(model.predict, args=(images,), rounds=30 if batch == 1 else 5, warmup_rounds=1)
+
+
+def test_render_batch128_one_process(benchmark, data):
+    """The renderer side of training: one worker's time for a batch of 128 (downscale included)."""
+    gen = data[0]
+    stream = SyntheticBatches(gen, 0, 128, (32, 128), workers=0)
+    steps = iter(range(10**6))
+    benchmark.pedantic(lambda: stream.batch(next(steps)), rounds=5, warmup_rounds=1)
+    assert np.asarray(stream.batch(99)[0]).shape == (128, 32, 128)

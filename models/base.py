@@ -1,0 +1,133 @@
+"""The interface every recognizer shares, so one loop trains them and one routine evaluates them.
+
+A family subclasses :class:`Recognizer` and implements ``targets`` (labels -> tensors), ``loss``
+(one batch -> scalar and raw outputs), ``decode`` (raw outputs -> best strings) and ``sample``
+(proposal draws with their log q). Images enter as uint8 gray arrays of any size; ``preprocess``
+resizes them to the family's input size and turns ink into positive values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from synthgap.errors import UsageError
+
+SIZES = ("cpu", "paper")
+
+
+def resize_batch(images: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    """uint8 (n, H, W) -> uint8 (n, h, w) by area averaging (no-op when the size already matches)."""
+    images = np.asarray(images)
+    if images.ndim == 2:
+        images = images[None]
+    if images.shape[1:] == tuple(hw):
+        return images
+    out = np.empty((len(images), *hw), np.uint8)
+    for i, img in enumerate(images):
+        out[i] = cv2.resize(img, (hw[1], hw[0]), interpolation=cv2.INTER_AREA)
+    return out
+
+
+class Recognizer(nn.Module):
+    """Base class of every model family.
+
+    ``charset`` and ``max_len`` fix the output space; ``latents`` are the style's declared discrete
+    latents (name -> support, in prediction order), used by families that predict more than text.
+    ``hparams()`` is everything ``create_model`` needs to rebuild the same network.
+    """
+
+    name: ClassVar[str]
+    #: Adam learning rate the common loop uses unless told otherwise, per size
+    default_lr: ClassVar[dict[str, float]] = {"cpu": 1e-3, "paper": 1e-3}
+    #: True when training needs the generator's latents, not only the text
+    needs_latents: ClassVar[bool] = False
+    input_sizes: ClassVar[dict[str, tuple[int, int]]] = {"cpu": (32, 128), "paper": (50, 200)}
+
+    def __init__(
+        self,
+        charset: str,
+        max_len: int,
+        size: str = "cpu",
+        latents: dict[str, Sequence[Any]] | None = None,
+    ) -> None:
+        super().__init__()
+        if size not in SIZES:
+            raise UsageError(f"size: must be one of {', '.join(SIZES)}, got {size!r}", field="size")
+        if not charset or len(set(charset)) != len(charset):
+            raise UsageError("charset: must be non-empty without repeats", field="charset")
+        if max_len < 1:
+            raise UsageError(f"max_len: must be >= 1, got {max_len}", field="max_len")
+        self.charset = charset
+        self.max_len = int(max_len)
+        self.size = size
+        self.latents = {k: list(v) for k, v in (latents or {}).items()}
+        self.input_hw = self.input_sizes[size]
+        self.char_index = {c: i for i, c in enumerate(charset)}
+
+    def hparams(self) -> dict[str, Any]:
+        return {"charset": self.charset, "max_len": self.max_len, "size": self.size, "latents": self.latents}
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    # -- inputs -----------------------------------------------------------------------------
+    def preprocess(self, images: np.ndarray) -> torch.Tensor:
+        """uint8 gray (n, H, W) -> float (n, 1, h, w) on the model's device, ink = 1, paper = 0."""
+        x = torch.from_numpy(resize_batch(images, self.input_hw)).to(self.device)
+        return (1.0 - x.float().unsqueeze(1) / 255.0).contiguous()
+
+    def encode_text(self, text: str) -> list[int]:
+        try:
+            return [self.char_index[c] for c in text]
+        except KeyError as e:
+            raise UsageError(
+                f"text {text!r} has a character outside the charset: {e}", field="text"
+            ) from None
+
+    # -- what a family implements -----------------------------------------------------------
+    def targets(self, texts: Sequence[str], latent_idx: np.ndarray | None = None) -> dict[str, torch.Tensor]:
+        """Labels -> tensors for ``loss``. ``latent_idx`` (n, K): index of each declared latent."""
+        raise NotImplementedError
+
+    def loss(self, x: torch.Tensor, targets: dict[str, torch.Tensor]) -> tuple[torch.Tensor, Any]:
+        """Mean training loss of one batch and the raw outputs ``decode`` reads."""
+        raise NotImplementedError
+
+    def decode(self, outputs: Any) -> list[str]:
+        """Raw outputs -> the most likely string of each image (greedy / arg-max)."""
+        raise NotImplementedError
+
+    def sample(
+        self, images: np.ndarray, m: int, rng: np.random.Generator
+    ) -> tuple[list[list[dict[str, Any]]], np.ndarray]:
+        """``m`` proposal draws per image and their log q: (n lists of m dicts with "text", (n, m))."""
+        raise NotImplementedError
+
+    def infer(self, x: torch.Tensor) -> Any:
+        """Raw outputs for prediction (no labels); by default the plain forward pass."""
+        return self(x)
+
+    # -- shared -----------------------------------------------------------------------------
+    @torch.inference_mode()
+    def predict(self, images: np.ndarray, batch_size: int = 256) -> list[str]:
+        """uint8 gray images -> predicted strings."""
+        was_training = self.training
+        self.eval()
+        out: list[str] = []
+        for i in range(0, len(images), batch_size):
+            out += self.decode(self.infer(self.preprocess(images[i : i + batch_size])))
+        self.train(was_training)
+        return out
+
+    def torch_generator(self, rng: np.random.Generator) -> torch.Generator:
+        """A torch generator seeded from ``rng``, on the model's device: sampling stays reproducible."""
+        g = torch.Generator(device=self.device)
+        g.manual_seed(int(rng.integers(2**63)))
+        return g

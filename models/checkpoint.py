@@ -1,0 +1,98 @@
+"""Checkpoints: a folder with ``model.safetensors`` (weights, no pickle) and ``config.json``.
+
+config.json holds what rebuilds the network (``model`` + ``hparams``) and where it came from
+(style, variant, prior overrides or real folder, seed, steps, wall time, samples seen, versions).
+Loading never executes stored code; anything missing, truncated or mismatched is a UsageError
+naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from synthgap.errors import UsageError
+from synthgap.io import atomic_dir
+from synthgap.models import MODELS, create_model
+from synthgap.models.base import Recognizer
+
+FORMAT = "synthgap-checkpoint/1"
+WEIGHTS, CONFIG = "model.safetensors", "config.json"
+
+
+def save_checkpoint(model: Recognizer, out: Path, meta: dict[str, Any]) -> Path:
+    """Write ``out`` (a new folder) atomically; ``meta`` is merged into config.json."""
+    config = {
+        "format": FORMAT,
+        "model": model.name,
+        "hparams": model.hparams(),
+        "size": model.size,
+        "charset": model.charset,
+        "max_len": model.max_len,
+        "input_hw": list(model.input_hw),
+        "discrete_latents": model.latents,
+        **meta,
+    }
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    with atomic_dir(Path(out)) as tmp:
+        save_file(state, str(tmp / WEIGHTS))
+        (tmp / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    return Path(out)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The checkpoint's config.json, checked for the keys ``load_checkpoint`` needs."""
+    path = Path(path)
+    cfg_path = path / CONFIG
+    if not path.is_dir():
+        raise UsageError(f"checkpoint: {path} is not a checkpoint folder", field="checkpoint")
+    try:
+        config = json.loads(cfg_path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"checkpoint: {cfg_path} is missing", field="checkpoint") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(
+            f"checkpoint: {cfg_path} is unreadable or corrupt ({e})", field="checkpoint"
+        ) from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise UsageError(f"checkpoint: {cfg_path} is not a {FORMAT} config", field="checkpoint")
+    for key in ("model", "hparams"):
+        if key not in config:
+            raise UsageError(f"checkpoint: {cfg_path} lacks {key!r}", field="checkpoint")
+    if config["model"] not in MODELS:
+        raise UsageError(
+            f"checkpoint: {cfg_path} names an unknown model {config['model']!r}", field="checkpoint"
+        )
+    return config
+
+
+def load_checkpoint(path: Path, device: str | torch.device | None = None) -> Recognizer:
+    """Rebuild the model and load its weights; ``model.meta`` is the config. Eval mode."""
+    path = Path(path)
+    config = read_config(path)
+    weights = path / WEIGHTS
+    try:
+        model = create_model(config["model"], **config["hparams"])
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"checkpoint: {path / CONFIG} has bad hparams ({e})", field="checkpoint") from None
+    try:
+        state = load_file(str(weights))
+    except FileNotFoundError:
+        raise UsageError(f"checkpoint: {weights} is missing", field="checkpoint") from None
+    except (SafetensorError, OSError, ValueError) as e:
+        raise UsageError(f"checkpoint: {weights} is corrupt or truncated ({e})", field="checkpoint") from None
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0]
+        raise UsageError(
+            f"checkpoint: {weights} does not match its config ({first})", field="checkpoint"
+        ) from None
+    model.meta = config
+    model.eval()
+    return model.to(device) if device is not None else model

@@ -1,0 +1,117 @@
+"""CRNN + CTC: a convolutional body reads columns, a BiLSTM mixes them, CTC aligns text to columns.
+
+The ``cpu`` size was chosen by profiling on 2 cores: 32x128 input and only strided 3x3 convs (no
+max-pool: PyTorch's CPU max-pool cost more than the convs it follows), 16-64 channels, one BiLSTM
+of 64 units. It gives 32 columns, enough for CTC on 10 letters with repeats. The ``paper`` size
+keeps the 50x200 input and is about 16x wider, for a GPU.
+Decoding: greedy (best path) or prefix beam search (``fast-ctc-decode``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import fast_ctc_decode
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from synthgap.models import register_model
+from synthgap.models.base import Recognizer
+
+BLANK = 0
+# (channels, stride) per 3x3 conv, LSTM units
+ARCH = {
+    "cpu": ([(16, 2), (32, 2), (48, 1), (64, (2, 1)), (64, (2, 1))], 64),
+    "paper": ([(64, 1), (64, 2), (128, 1), (128, 2), (256, 1), (256, (2, 1)), (256, (2, 1))], 256),
+}
+
+
+def conv_body(arch: list[tuple[int, int | tuple[int, int]]], c_in: int = 1) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for c_out, stride in arch:
+        layers += [nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
+        c_in = c_out
+    return nn.Sequential(*layers)
+
+
+def ctc_greedy(best: np.ndarray, charset: str) -> list[str]:
+    """Best path (n, T) of class ids -> strings: merge repeats, drop blanks."""
+    out = []
+    for row in best:
+        keep = row[(row != BLANK) & np.concatenate([[True], row[1:] != row[:-1]])]
+        out.append("".join(charset[i - 1] for i in keep))
+    return out
+
+
+@register_model("crnn_ctc")
+class CrnnCtc(Recognizer):
+    def __init__(self, charset: str, max_len: int, size: str = "cpu", latents=None, beam: int = 0) -> None:
+        super().__init__(charset, max_len, size, latents)
+        convs, hidden = ARCH[size]
+        self.body = conv_body(convs)
+        with torch.no_grad():
+            _, c, h, w = self.body(torch.zeros(1, 1, *self.input_hw)).shape
+        self.columns = w
+        self.proj = nn.Linear(c * h, hidden)
+        self.rnn = nn.LSTM(hidden, hidden, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(2 * hidden, len(charset) + 1)
+        self.beam = int(beam)  # 0 = greedy; not a weight, so not in hparams
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(n, 1, h, w) -> log-probabilities (n, T, 1 + |charset|), class 0 = blank."""
+        f = self.body(x)
+        n, c, h, w = f.shape
+        f = F.relu(self.proj(f.permute(0, 3, 1, 2).reshape(n, w, c * h)))
+        f, _ = self.rnn(f)
+        return self.head(f).log_softmax(-1)
+
+    def targets(self, texts: Sequence[str], latent_idx=None) -> dict[str, torch.Tensor]:
+        ids = [[i + 1 for i in self.encode_text(t)] for t in texts]
+        return {
+            "labels": torch.tensor([i for row in ids for i in row], dtype=torch.long),
+            "lengths": torch.tensor([len(row) for row in ids], dtype=torch.long),
+        }
+
+    def _ctc(self, logp: torch.Tensor, labels: torch.Tensor, lengths: torch.Tensor, reduction: str):
+        n, t, _ = logp.shape
+        frames = torch.full((n,), t, dtype=torch.long)
+        # zero_infinity only in training: an impossible alignment must not blow up the mean loss
+        return F.ctc_loss(
+            logp.transpose(0, 1), labels.cpu(), frames, lengths.cpu(), BLANK, reduction, reduction == "mean"
+        )
+
+    def loss(self, x, targets):
+        logp = self(x)
+        return self._ctc(logp, targets["labels"], targets["lengths"], "mean"), logp
+
+    def decode(self, outputs: torch.Tensor) -> list[str]:
+        if self.beam <= 1:
+            return ctc_greedy(outputs.argmax(-1).cpu().numpy(), self.charset)
+        return self.beam_decode(outputs, self.beam)
+
+    def beam_decode(self, logp: torch.Tensor, beam: int) -> list[str]:
+        """Prefix beam search per image; the blank symbol is a character outside the charset."""
+        blank = next(c for c in "\x00#_~" if c not in self.charset)
+        alphabet = blank + self.charset
+        probs = logp.exp().float().cpu().numpy()
+        return [
+            fast_ctc_decode.beam_search(p, alphabet, beam_size=beam, beam_cut_threshold=1e-6)[0]
+            for p in probs
+        ]
+
+    @torch.inference_mode()
+    def sample(self, images, m, rng):
+        """Strings drawn by sampling a path per column and collapsing it; log q sums over all paths."""
+        self.eval()
+        logp = self(self.preprocess(images))
+        n, t, k = logp.shape
+        g = self.torch_generator(rng)
+        paths = torch.multinomial(logp.exp().reshape(n * t, k), m, replacement=True, generator=g)
+        paths = paths.reshape(n, t, m).permute(0, 2, 1).reshape(n * m, t).cpu().numpy()
+        texts = ctc_greedy(paths, self.charset)
+        tg = self.targets(texts)
+        rep = logp.repeat_interleave(m, dim=0)
+        log_q = -self._ctc(rep, tg["labels"], tg["lengths"], "none").reshape(n, m)
+        return [[{"text": s} for s in texts[i * m : (i + 1) * m]] for i in range(n)], log_q.cpu().numpy()

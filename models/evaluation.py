@@ -1,0 +1,64 @@
+"""Scoring a model on a labelled set: accuracy metrics plus breaking time at batch 1 and batch 256."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from synthgap import metrics
+from synthgap.models.base import Recognizer
+
+
+def time_predict(model: Recognizer, images: np.ndarray, batch: int, calls: int) -> float:
+    """Median ms per captcha of ``model.predict`` on ``batch`` images at a time (one warm-up call)."""
+    reps = -(-batch // len(images))
+    pool = np.concatenate([images] * reps)[: max(batch, len(images))]
+    seconds = []
+    for i in range(calls + 1):
+        chunk = pool[(i * batch) % len(pool) :][:batch]
+        if len(chunk) < batch:
+            chunk = pool[:batch]
+        t = time.perf_counter()
+        model.predict(chunk, batch_size=batch)
+        if model.device.type == "cuda":
+            torch.cuda.synchronize()
+        if i:
+            seconds.append(time.perf_counter() - t)
+    return metrics.breaking_time_ms(seconds, per_call=batch)
+
+
+def evaluate(
+    model: Recognizer,
+    images: np.ndarray,
+    texts: Sequence[str],
+    case_sensitive: bool = False,
+    timing: bool = True,
+) -> dict[str, Any]:
+    """Recognition rate, mean character accuracy, breaking times and per-captcha predictions."""
+    pred = model.predict(images)
+    out: dict[str, Any] = {
+        "n": len(texts),
+        "recognition_rate": metrics.recognition_rate(pred, texts, case_sensitive),
+        "char_accuracy": metrics.mean_char_accuracy(pred, texts, case_sensitive),
+        "case_sensitive": case_sensitive,
+    }
+    if timing:
+        out["ms_per_captcha_batch1"] = time_predict(model, images, 1, min(100, max(20, len(texts))))
+        out["ms_per_captcha_batch256"] = time_predict(model, images, 256, 5)
+        out["torch_threads"] = torch.get_num_threads()
+        out["device"] = str(model.device)
+    out["predictions"] = [
+        {"truth": t, "prediction": p, "correct": c, "char_accuracy": a}
+        for t, p, c, a in zip(
+            texts,
+            pred,
+            metrics.correct(pred, texts, case_sensitive),
+            metrics.char_accuracy(pred, texts, case_sensitive),
+            strict=True,
+        )
+    ]
+    return out

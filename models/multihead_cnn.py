@@ -1,0 +1,97 @@
+"""Multi-head CNN: a conv body and one softmax per character position, as in the fastai captcha blog.
+
+Each of the ``max_len`` heads predicts a character or the end/pad class (index ``len(charset)``),
+so variable lengths work: a string ends at its first end/pad. Two variants, as in the blog:
+``multihead_cnn`` flattens the last feature map (keeps where things are) and
+``multihead_cnn_avgpool`` global-average-pools it first (throws position away, so heads must
+recover order from channel content alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from synthgap.models import register_model
+from synthgap.models.base import Recognizer
+from synthgap.models.crnn_ctc import conv_body
+
+# (channels, stride) per 3x3 conv, hidden units of the head
+ARCH = {
+    "cpu": ([(32, 2), (48, 1), (64, 2), (96, 2), (128, 2)], 256),
+    "paper": ([(64, 1), (64, 2), (128, 1), (128, 2), (256, 1), (256, 2), (256, 2)], 512),
+}
+
+
+@register_model("multihead_cnn")
+class MultiheadCnn(Recognizer):
+    avgpool: ClassVar[bool] = False
+
+    def __init__(self, charset: str, max_len: int, size: str = "cpu", latents=None) -> None:
+        super().__init__(charset, max_len, size, latents)
+        convs, hidden = ARCH[size]
+        self.body = conv_body(convs)
+        with torch.no_grad():
+            _, c, h, w = self.body(torch.zeros(1, 1, *self.input_hw)).shape
+        self.end = len(charset)
+        self.pool = nn.AdaptiveAvgPool2d(1) if self.avgpool else nn.Identity()
+        features = c if self.avgpool else c * h * w
+        self.head = nn.Sequential(
+            nn.Flatten(),
+            nn.Dropout(0.2),
+            nn.Linear(features, hidden),
+            nn.ReLU(True),
+            nn.Linear(hidden, max_len * (len(charset) + 1)),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(n, 1, h, w) -> log-probabilities (n, max_len, |charset| + 1), last class = end/pad."""
+        logits = self.head(self.pool(self.body(x)))
+        return logits.reshape(len(x), self.max_len, self.end + 1).log_softmax(-1)
+
+    def targets(self, texts: Sequence[str], latent_idx=None) -> dict[str, torch.Tensor]:
+        y = torch.full((len(texts), self.max_len), self.end, dtype=torch.long)
+        for i, t in enumerate(texts):
+            if len(t) > self.max_len:
+                raise ValueError(f"text {t!r} is longer than max_len={self.max_len}")
+            y[i, : len(t)] = torch.tensor(self.encode_text(t), dtype=torch.long)
+        return {"y": y}
+
+    def loss(self, x, targets):
+        logp = self(x)
+        y = targets["y"].to(logp.device)
+        return nn.functional.nll_loss(logp.reshape(-1, self.end + 1), y.reshape(-1)), logp
+
+    def _strings(self, ids: np.ndarray) -> list[str]:
+        out = []
+        for row in ids:
+            stop = np.flatnonzero(row == self.end)
+            out.append("".join(self.charset[i] for i in row[: stop[0] if len(stop) else len(row)]))
+        return out
+
+    def decode(self, outputs: torch.Tensor) -> list[str]:
+        return self._strings(outputs.argmax(-1).cpu().numpy())
+
+    @torch.inference_mode()
+    def sample(self, images, m, rng):
+        """Positions drawn independently; a string stops at its first end, which log q includes."""
+        self.eval()
+        logp = self(self.preprocess(images))
+        n, t, k = logp.shape
+        g = self.torch_generator(rng)
+        ids = torch.multinomial(logp.exp().reshape(n * t, k), m, replacement=True, generator=g)
+        ids = ids.reshape(n, t, m).permute(0, 2, 1)  # (n, m, t)
+        lp = logp.unsqueeze(1).expand(n, m, t, k).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
+        ended_before = torch.cumsum((ids == self.end).int(), -1) - (ids == self.end).int() > 0
+        log_q = lp.masked_fill(ended_before, 0.0).sum(-1)
+        texts = self._strings(ids.reshape(n * m, t).cpu().numpy())
+        return [[{"text": s} for s in texts[i * m : (i + 1) * m]] for i in range(n)], log_q.cpu().numpy()
+
+
+@register_model("multihead_cnn_avgpool")
+class MultiheadCnnAvgpool(MultiheadCnn):
+    avgpool = True

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The model measurements of results/models/: 10-minute CPU trainings, then evaluation of each
+# checkpoint (1000 fresh captchas of the training style, seed 100; real held-out 10 % for --real).
+# Usage: scripts/measure_models.sh [RUN ...]   (default: all runs; one training at a time)
+# Checkpoints go to out/models/RUN, evaluation JSON/CSV to results/models/RUN.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SG=.venv/bin/synthgap
+V2=(--set charset=2345678bcdefgmnpwxy --set "lengths=[5,5]")  # captcha_v2 stand-in until that style lands
+
+run() {  # name, train args..., --, eval args...
+    local name=$1; shift
+    local train=() eval=()
+    while [ "$1" != "--" ]; do train+=("$1"); shift; done; shift
+    eval=("$@")
+    rm -rf "out/models/$name"
+    $SG train "${train[@]}" --seed 0 --out "out/models/$name"
+    $SG eval "out/models/$name" "${eval[@]}" --out "results/models/$name"
+}
+
+declare -A RUNS=(
+    [wikipedia-crnn_ctc]="--style wikipedia --model crnn_ctc --minutes 10 -- --style wikipedia -n 1000 --seed 100"
+    [wikipedia-multihead_cnn]="--style wikipedia --model multihead_cnn --minutes 10 -- --style wikipedia -n 1000 --seed 100"
+    [wikipedia-paper_lstm]="--style wikipedia --model paper_lstm --minutes 10 -- --style wikipedia -n 1000 --seed 100"
+    [v2standin-crnn_ctc]="--style wikipedia ${V2[*]} --model crnn_ctc --minutes 10 -- --style wikipedia ${V2[*]} -n 1000 --seed 100"
+    [real_v2-crnn_ctc]="--real ../shared/data/captcha_images_v2 --split 0.9 --model crnn_ctc --minutes 5 -- --real ../shared/data/captcha_images_v2"
+)
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(wikipedia-crnn_ctc v2standin-crnn_ctc real_v2-crnn_ctc wikipedia-multihead_cnn wikipedia-paper_lstm)
+for name in "${names[@]}"; do
+    # shellcheck disable=SC2086
+    run "$name" ${RUNS[$name]}
+done

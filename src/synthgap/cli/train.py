@@ -1,0 +1,175 @@
+"""``synthgap train | eval``: train a recognizer into a checkpoint folder, score a checkpoint."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import click
+
+from synthgap.cli import cli
+from synthgap.cli.generate import elastic_option, parse_overrides, set_option
+from synthgap.errors import UsageError
+from synthgap.io import atomic_write_bytes
+
+real_option = click.option(
+    "--real", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of real labelled captchas (label = file name) instead of a style.",
+)  # fmt: skip
+
+
+@cli.command()
+@click.option("--style", help="A style from `synthgap styles` (fresh synthetic samples every step).")
+@elastic_option
+@set_option
+@real_option
+@click.option("--split", type=float, default=0.9, show_default=True, help="With --real: training fraction.")
+@click.option(
+    "--model", "model_name", default="crnn_ctc", show_default=True, help="A model from `synthgap models`."
+)
+@click.option("--size", type=click.Choice(["cpu", "paper"]), default="cpu", show_default=True)
+@click.option("--steps", type=int, help="Training steps (batches).")
+@click.option("--minutes", type=float, help="Train for this wall time instead of a step count.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--batch-size", type=int, default=128, show_default=True)
+@click.option("--lr", type=float, help="Adam learning rate (default: the model's, per size).")
+@click.option("--workers", type=int, help="Render processes (default: cores - 1 on CPU).")
+@click.option(
+    "--cache", type=int, default=0, show_default=True,
+    help="Bounded pool of N rendered samples, reused while workers refresh it (0: every sample fresh).",
+)  # fmt: skip
+@click.option("--val-every", type=int, default=200, show_default=True, help="Validate every N steps.")
+@click.option("--device", help="torch device (default: cuda when present, else cpu).")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="New checkpoint folder.")
+def train(style, elastic, overrides, real, split, model_name, size, steps, minutes, seed, batch_size, lr,
+          workers, cache, val_every, device, out) -> None:  # fmt: skip
+    """Train MODEL on STYLE (or a real folder) and write a checkpoint folder to OUT."""
+    from synthgap.models.training import train as run_training
+
+    if batch_size < 1 or cache < 0 or (cache and cache < batch_size):
+        raise UsageError("batch-size must be >= 1 and cache 0 or >= batch-size", field="cache")
+    path = run_training(
+        out, model=model_name, size=size, style=style, elastic=elastic, overrides=parse_overrides(overrides),
+        real=real, split=split, steps=steps, minutes=minutes, seed=seed, batch_size=batch_size, lr=lr,
+        workers=workers, cache=cache, val_every=val_every, device=device,
+    )  # fmt: skip
+    config = json.loads((path / "config.json").read_text())
+    click.echo(
+        f"wrote {path}: {config['steps']} steps, {config['samples_seen']} samples in {config['wall_s']} s "
+        f"({config['samples_per_s']} samples/s); validation {json.dumps(config['val'])}"
+    )
+
+
+@cli.command()
+def models() -> None:
+    """List the model families."""
+    from synthgap.models import list_models
+
+    for name in list_models():
+        click.echo(name)
+
+
+def _check_style_fits(model, gen, ckpt: Path) -> None:
+    """A checkpoint scores a style only if it can spell every text of it."""
+    fold = (lambda s: s) if gen.case_sensitive else str.lower
+    missing = set(fold(gen.config.charset)) - set(fold(model.charset))
+    if missing:
+        raise UsageError(
+            f"checkpoint: {ckpt / 'config.json'} has charset {model.charset!r}, which lacks "
+            f"{''.join(sorted(missing))!r} of style {gen.name!r}",
+            field="checkpoint",
+        )
+    if gen.config.lengths[1] > model.max_len:
+        raise UsageError(
+            f"checkpoint: {ckpt / 'config.json'} reads at most {model.max_len} characters; "
+            f"style {gen.name!r} has up to {gen.config.lengths[1]}",
+            field="checkpoint",
+        )
+
+
+@cli.command(name="eval")
+@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.option("--style", help="Score on N fresh samples of this style (same images as `generate --seed`).")
+@elastic_option
+@set_option
+@click.option("-n", "n", type=int, default=1000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@real_option
+@click.option(
+    "--all", "use_all", is_flag=True,
+    help="With --real on the checkpoint's own training folder: score all images, not just the held-out part.",
+)  # fmt: skip
+@click.option("--beam", type=int, default=0, show_default=True, help="crnn_ctc: beam width (0 = greedy).")
+@click.option("--no-timing", is_flag=True, help="Skip the breaking-time measurement.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Render processes.")
+@click.option(
+    "--threads", type=int, default=1, show_default=True,
+    help="torch CPU threads (1: on 2 shared cores a second thread slowed batch-1 LSTM steps ~10x).",
+)  # fmt: skip
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Folder for the JSON/CSV (default CHECKPOINT/eval)."
+)
+def evaluate_cmd(
+    checkpoint, style, elastic, overrides, n, seed, real, use_all, beam, no_timing, workers, threads, out
+):
+    """Score CHECKPOINT: recognition rate, character accuracy, breaking time; writes JSON + CSV."""
+    from synthgap.generators import create_generator
+    from synthgap.models.checkpoint import load_checkpoint
+    from synthgap.models.evaluation import evaluate
+    from synthgap.realdata import load_real_folder, split_indices
+
+    if (style is None) == (real is None):
+        raise UsageError("give exactly one of --style and --real", field="style")
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+    model = load_checkpoint(checkpoint)
+    meta = model.meta
+    if beam:
+        if not hasattr(model, "beam"):
+            raise UsageError(f"beam: model {model.name} has no beam search", field="beam")
+        model.beam = beam
+    if style is not None:
+        if n < 1:
+            raise UsageError(f"n: must be >= 1, got {n}", field="n")
+        gen = create_generator(style, elastic=elastic, **parse_overrides(overrides))
+        _check_style_fits(model, gen, checkpoint)
+        images, latents = gen.generate(n, seed, workers=workers)
+        texts, case_sensitive = [lat.text for lat in latents], gen.case_sensitive
+        tag = f"{style}-{gen.variant}-n{n}-seed{seed}"
+        source = {"style": style, "variant": gen.variant, "overrides": parse_overrides(overrides), "n": n,
+                  "seed": seed}  # fmt: skip
+    else:
+        case_sensitive = bool(meta.get("case_sensitive", False))
+        images, texts, _ = load_real_folder(real, model.charset, case_sensitive)
+        texts = texts if case_sensitive else [t.lower() for t in texts]
+        tag, source = f"real-{real.resolve().name}", {"real": str(real.resolve())}
+        if meta.get("real") == str(real.resolve()) and not use_all:
+            _, held = split_indices(len(texts), meta["split"], meta["seed"])
+            images, texts = images[held], [texts[i] for i in held]
+            tag += "-heldout"
+            source.update(heldout_of_split=meta["split"], split_seed=meta["seed"])
+    result = evaluate(model, images, texts, case_sensitive, timing=not no_timing)
+    rows = result.pop("predictions")
+    report = {
+        "checkpoint": str(Path(checkpoint).resolve()),
+        "model": model.name,
+        "beam": beam,
+        **source,
+        **result,
+    }
+    out = Path(out) if out else Path(checkpoint) / "eval"
+    atomic_write_bytes(out / f"{tag}.json", (json.dumps(report, indent=2) + "\n").encode())
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, ["truth", "prediction", "correct", "char_accuracy"])
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write_bytes(out / f"{tag}.csv", buf.getvalue().encode())
+    line = f"{tag}: recognition {result['recognition_rate']:.4f}, char accuracy {result['char_accuracy']:.4f}"
+    if not no_timing:
+        line += (f", {result['ms_per_captcha_batch1']:.2f} ms/captcha at batch 1, "
+                 f"{result['ms_per_captcha_batch256']:.3f} ms/captcha at batch 256")  # fmt: skip
+    click.echo(line)
+    click.echo(f"wrote {out / (tag + '.json')} and .csv")

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+
+def run(*args):
+    return subprocess.run(
+        [sys.executable, "-c", "from synthgap.cli import main; main()", *args], capture_output=True, text=True
+    )
+
+
+TINY = ["--style", "wikipedia", "--set", "charset=abc", "--set", "lengths=[2,3]"]
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory):
+    out = tmp_path_factory.mktemp("train") / "ck"
+    r = run("train", *TINY, "--model", "crnn_ctc", "--steps", "3", "--batch-size", "8", "--workers", "0",
+            "--val-every", "2", "--seed", "7", "--out", str(out))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_train_writes_a_complete_checkpoint(ckpt):
+    config = json.loads((ckpt / "config.json").read_text())
+    assert (ckpt / "model.safetensors").stat().st_size > 0
+    assert config["steps"] == 3 and config["samples_seen"] == 24 and config["seed"] == 7
+    assert config["style"] == "wikipedia" and config["variant"] == "plain" and config["charset"] == "abc"
+    assert config["input_hw"] == [32, 128] and config["discrete_latents"]["L"] == [2, 3]
+    assert "torch" in config["versions"] and config["wall_s"] > 0
+
+
+def test_eval_prints_and_writes_json_and_csv(ckpt, tmp_path):
+    r = run("eval", str(ckpt), *TINY, "-n", "20", "--seed", "1", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "recognition" in r.stdout and "ms/captcha at batch 1" in r.stdout
+    report = json.loads((tmp_path / "wikipedia-plain-n20-seed1.json").read_text())
+    assert report["n"] == 20 and 0 <= report["recognition_rate"] <= 1 and report["ms_per_captcha_batch1"] > 0
+    assert len((tmp_path / "wikipedia-plain-n20-seed1.csv").read_text().splitlines()) == 21
+
+
+def test_eval_on_a_style_the_checkpoint_cannot_spell_exits_2(ckpt):
+    r = run("eval", str(ckpt), "--style", "wikipedia", "-n", "5", "--no-timing")
+    assert r.returncode == 2 and "config.json" in r.stderr and "lacks" in r.stderr
+
+
+def test_eval_truncated_checkpoint_exits_2(ckpt, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "config.json").write_text((ckpt / "config.json").read_text())
+    (bad / "model.safetensors").write_bytes((ckpt / "model.safetensors").read_bytes()[:100])
+    r = run("eval", str(bad), *TINY, "-n", "5")
+    assert r.returncode == 2 and "model.safetensors" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_eval_real_folder_with_foreign_labels_exits_2(ckpt, tmp_path):
+    Image.new("L", (200, 50), 255).save(tmp_path / "abz.png")
+    r = run("eval", str(ckpt), "--real", str(tmp_path), "--no-timing")
+    assert r.returncode == 2 and "abz.png" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--model", "nope", "--steps", "1"], "unknown model 'nope'"),
+        (["--steps", "1", "--minutes", "1"], "exactly one of steps and minutes"),
+        (["--steps", "0"], "must be positive"),
+    ],
+)
+def test_train_bad_input_exits_2_and_writes_nothing(tmp_path, args, needle):
+    r = run("train", *TINY, "--workers", "0", *args, "--out", str(tmp_path / "ck"))
+    assert r.returncode == 2 and needle in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_paper_lstm_on_real_folder_exits_2(tmp_path):
+    Image.new("L", (200, 50), 255).save(tmp_path / "ab.png")
+    Image.new("L", (200, 50), 255).save(tmp_path / "ba.png")
+    r = run("train", "--real", str(tmp_path), "--model", "paper_lstm", "--steps", "1", "--split", "0.5",
+            "--out", str(tmp_path / "ck"))  # fmt: skip
+    assert r.returncode == 2 and "needs synthetic latents" in r.stderr

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import pytest
+import torch
+
+from synthgap.errors import UsageError
+from synthgap.generators import create_generator
+from synthgap.models import create_model, list_models
+from synthgap.models.checkpoint import load_checkpoint, save_checkpoint
+from synthgap.models.training import SyntheticBatches, latent_indices
+
+TINY = {"charset": "abc", "lengths": (2, 3), "sizes": (26, 27)}
+
+
+def tiny_gen():
+    return create_generator("wikipedia", **TINY)
+
+
+def build(name, gen, size="cpu"):
+    latents = {k: list(v) for k, v in gen.discrete_latents().items()}
+    return create_model(
+        name, charset=gen.config.charset, max_len=gen.config.lengths[1], size=size, latents=latents
+    )
+
+
+def batch(gen, n, seed=0):
+    images, lats = gen.generate(n, seed)
+    lidx = latent_indices({k: list(v) for k, v in gen.discrete_latents().items()}, lats)
+    return images, [lat.text for lat in lats], lidx
+
+
+def test_registry_lists_all_families():
+    assert list_models() == ["crnn_ctc", "multihead_cnn", "multihead_cnn_avgpool", "paper_lstm"]
+    with pytest.raises(UsageError, match="unknown model 'nope'"):
+        create_model("nope", charset="ab", max_len=2)
+
+
+@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("size", ["cpu", "paper"])
+def test_forward_predict_and_sample_shapes(name, size):
+    torch.manual_seed(0)
+    gen = tiny_gen()
+    model = build(name, gen, size)
+    images, texts, lidx = batch(gen, 3)
+    loss, outputs = model.loss(model.preprocess(images), model.targets(texts, lidx))
+    assert torch.isfinite(loss) and loss.item() > 0
+    assert len(model.decode(outputs)) == 3
+    pred = model.predict(images)
+    assert len(pred) == 3 and all(set(p) <= set("abc") for p in pred)
+    draws, log_q = model.sample(images, 5, np.random.default_rng(1))
+    assert log_q.shape == (3, 5) and np.all(np.isfinite(log_q)) and np.all(log_q <= 0)
+    assert all(len(d) == 5 and all("text" in x for x in d) for d in draws)
+    again, log_q2 = model.sample(images, 5, np.random.default_rng(1))
+    assert again == draws and np.array_equal(log_q, log_q2)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_log_q_matches_sampling_frequencies(name):
+    """exp(log q) of a draw is the probability the sampler actually produces it."""
+    torch.manual_seed(0)
+    gen = create_generator("wikipedia", charset="ab", lengths=(1, 2), sizes=(26, 26), kerning=(1, 1))
+    model = build(name, gen)
+    images, _, _ = batch(gen, 1)
+    m = 4000
+    draws, log_q = model.sample(images, m, np.random.default_rng(0))
+    keys = [tuple(sorted(d.items())) for d in draws[0]]
+    counts = collections.Counter(keys)
+    q = dict(zip(keys, np.exp(log_q[0]), strict=True))
+    for key, c in counts.most_common(3):
+        assert abs(c / m - q[key]) < 4 * np.sqrt(q[key] * (1 - q[key]) / m) + 1e-3, (key, c / m, q[key])
+    if name != "paper_lstm":  # strings only: the probabilities of all strings sum to at most 1
+        assert sum(q.values()) <= 1 + 1e-5
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_overfits_a_tiny_fixed_batch(name):
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    gen = tiny_gen()
+    model = build(name, gen)
+    images, texts, lidx = batch(gen, 8)
+    x, tg = model.preprocess(images), model.targets(texts, lidx)
+    # the LSTM without batch norm stalls at 3e-3; the batch-normed conv nets get there faster with it
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3 if name == "paper_lstm" else 3e-3)
+    for step in range(600):
+        loss, _ = model.loss(x, tg)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if loss.item() < 0.02 and step >= 60:  # 60 steps: batch-norm running stats have caught up
+            break
+    assert model.predict(images) == texts
+
+
+def test_checkpoint_roundtrip_gives_identical_predictions(tmp_path):
+    gen = tiny_gen()
+    model = build("paper_lstm", gen)
+    images, _, _ = batch(gen, 4)
+    save_checkpoint(model, tmp_path / "ck", {"seed": 3})
+    loaded = load_checkpoint(tmp_path / "ck")
+    assert loaded.predict(images) == model.eval().predict(images)
+    assert loaded.meta["seed"] == 3 and loaded.meta["discrete_latents"]["L"] == [2, 3]
+    with torch.inference_mode():
+        assert torch.equal(loaded.infer(loaded.preprocess(images)), model.infer(model.preprocess(images)))
+
+
+@pytest.mark.parametrize(
+    ("damage", "needle"),
+    [
+        (
+            lambda p: (p / "model.safetensors").write_bytes((p / "model.safetensors").read_bytes()[:500]),
+            "model.safetensors",
+        ),
+        (lambda p: (p / "model.safetensors").unlink(), "model.safetensors is missing"),
+        (lambda p: (p / "config.json").write_text("{not json"), "config.json"),
+        (lambda p: (p / "config.json").unlink(), "config.json is missing"),
+    ],
+)
+def test_damaged_checkpoint_raises_naming_the_file(tmp_path, damage, needle):
+    gen = tiny_gen()
+    save_checkpoint(build("crnn_ctc", gen), tmp_path / "ck", {})
+    damage(tmp_path / "ck")
+    with pytest.raises(UsageError, match=needle):
+        load_checkpoint(tmp_path / "ck")
+
+
+def test_checkpoint_of_other_shape_raises(tmp_path):
+    gen = tiny_gen()
+    save_checkpoint(build("crnn_ctc", gen), tmp_path / "ck", {})
+    cfg = (tmp_path / "ck" / "config.json").read_text().replace('"charset": "abc"', '"charset": "abcd"')
+    (tmp_path / "ck" / "config.json").write_text(cfg)
+    with pytest.raises(UsageError, match="does not match its config"):
+        load_checkpoint(tmp_path / "ck")
+
+
+def test_synthetic_batches_are_fresh_and_worker_independent():
+    gen = tiny_gen()
+    inline = SyntheticBatches(gen, 5, 4, (32, 128), workers=0)
+    pooled = SyntheticBatches(gen, 5, 4, (32, 128), workers=1)
+    try:
+        a = [inline.batch(s) for s in range(3)]
+        b = [pooled.batch(s) for s in range(3)]
+    finally:
+        pooled.close()
+    for (ia, ta, la), (ib, tb, lb) in zip(a, b, strict=True):
+        assert np.array_equal(ia, ib) and ta == tb and np.array_equal(la, lb)
+    assert not np.array_equal(a[0][0], a[1][0])
+    ref, _ = gen.generate(4, inline.seed, start=4)  # batch 1 = samples 4..7 of the training stream
+    assert np.array_equal(a[1][0].shape, (4, 32, 128)) and ref.shape == (4, 50, 200)
+
+
+def test_cache_mode_draws_batches_from_the_bounded_pool():
+    gen = tiny_gen()
+    fresh = SyntheticBatches(gen, 5, 4, (32, 128), workers=0)
+    pool = [fresh.batch(s) for s in range(2)]
+    cached = SyntheticBatches(gen, 5, 4, (32, 128), workers=0, cache=8)
+    images, texts, _ = cached.batch(0)
+    known = {t: im.tobytes() for b in pool for t, im in zip(b[1], b[0], strict=True)}
+    assert len(texts) == 4 and all(known[t] == im.tobytes() for t, im in zip(texts, images, strict=True))
+    assert cached.rendered == 8
