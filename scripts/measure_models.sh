@@ -24,10 +24,12 @@ declare -A RUNS=(
     [wikipedia-paper_lstm]="--style wikipedia --model paper_lstm --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [v2standin-crnn_ctc]="--style wikipedia ${V2[*]} --model crnn_ctc --minutes 10 -- --style wikipedia ${V2[*]} -n 1000 --seed 100"
     [real_v2-crnn_ctc]="--real ../shared/data/captcha_images_v2 --split 0.9 --model crnn_ctc --minutes 5 -- --real ../shared/data/captcha_images_v2"
+    [real_v2-multihead_cnn]="--real ../shared/data/captcha_images_v2 --split 0.9 --model multihead_cnn --minutes 3 -- --real ../shared/data/captcha_images_v2"
 )
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(wikipedia-crnn_ctc v2standin-crnn_ctc real_v2-crnn_ctc wikipedia-multihead_cnn wikipedia-paper_lstm)
 for name in "${names[@]}"; do
     # shellcheck disable=SC2086
     run "$name" ${RUNS[$name]}
+    rm -f results/models/"$name"/real-*.csv  # per-image rows name real labels: not committed
 done
