@@ -99,10 +99,11 @@ class PaperLstm(Recognizer):
             best.append(logits.argmax(-1))
         return total / len(x), torch.stack(best, 1)
 
-    def _run(self, x: torch.Tensor, choose: Callable[[int, torch.Tensor], torch.Tensor]):
-        """Step by step: ``choose(t, log_probs)`` picks each value; returns (ids (n, T), log_probs list)."""
-        feat = self.fc(self.cnn(x))
-        token = torch.zeros(len(x), 1, dtype=torch.long, device=x.device)
+    def _run(self, x: torch.Tensor, choose: Callable[[int, torch.Tensor], torch.Tensor], repeat: int = 1):
+        """Step by step: ``choose(t, log_probs)`` picks each value; returns (ids (n, T), log_probs list).
+        ``repeat`` runs each image that many times (its CNN features computed once)."""
+        feat = self.fc(self.cnn(x)).repeat_interleave(repeat, dim=0)
+        token = torch.zeros(len(feat), 1, dtype=torch.long, device=x.device)
         state, ids, logps = None, [], []
         for t, head in enumerate(self.heads):
             h, state = self.lstm(self._inputs(feat, token, t), state)
@@ -162,9 +163,9 @@ class PaperLstm(Recognizer):
     def sample(self, images, m, rng) -> tuple[list[list[dict[str, Any]]], np.ndarray]:
         """Ancestral draws of every declared latent and the letters; log q over the steps used."""
         self.eval()
-        x = self.preprocess(images).repeat_interleave(m, dim=0)
+        x = self.preprocess(images)
         g = self.torch_generator(rng)
-        ids, lp = self._run(x, lambda t, logp: torch.multinomial(logp.exp(), 1, generator=g)[:, 0])
+        ids, lp = self._run(x, lambda t, logp: torch.multinomial(logp.exp(), 1, generator=g)[:, 0], m)
         log_q = (lp * self._used(ids)).sum(1).reshape(-1, m).cpu().numpy()
         texts, ids_np = self.decode(ids), ids.cpu().numpy()
         draws = [
