@@ -224,12 +224,31 @@ class Generator:
             paste(cov, g, x, b)
         return cov
 
-    def sample_latent(self, rng: np.random.Generator) -> Latent:
+    def sample_latent(
+        self,
+        rng: np.random.Generator,
+        *,
+        text: str | None = None,
+        font: str | None = None,
+        size: int | None = None,
+        kerning: int | None = None,
+    ) -> Latent:
+        """A draw from the prior; any of text/font/size/kerning given are fixed instead of drawn.
+
+        Fixing draws the rest from the prior conditioned on the fixed values: the style's params
+        are drawn for the fixed glyphs (some are per glyph, sized by the length). The random
+        stream is consumed the same way either way, so fixing nothing gives the usual sample.
+        ``kerning`` is the shifted value, as in ``discrete_latents()``.
+        """
         c = self.config
-        n, font_index, size, kerning = uniform_ints(rng, self._prior_ranges)
-        text = "".join(self._chars[self._char_cdf.searchsorted(rng.random(n), side="right")].tolist())
-        font = c.fonts[font_index]
-        kerning += c.kerning_shift
+        n, font_index, drawn_size, drawn_kerning = uniform_ints(rng, self._prior_ranges)
+        drawn_text = "".join(self._chars[self._char_cdf.searchsorted(rng.random(n), side="right")].tolist())
+        text = drawn_text if text is None else text
+        font = c.fonts[font_index] if font is None else font
+        size = drawn_size if size is None else int(size)
+        kerning = drawn_kerning + c.kerning_shift if kerning is None else int(kerning)
+        if font not in self.font_files:
+            self.font_files[font] = resolve_font(font)
         path = self.font_files[font].path
         params = self.draw_params(rng, [glyph(path, size, ch) for ch in text])
         params["noise_sigma"] = float(c.noise_sigma)

@@ -13,6 +13,10 @@ Interface (``synthgap.models.base.Recognizer``, a ``torch.nn.Module``):
   CTC sum over all column paths of the string, for ``multihead_cnn*`` the sum of position log
   probabilities up to and including the first end, for ``paper_lstm`` the sum over its ancestral
   steps. ``rng`` is a ``numpy.random.Generator``; the same rng state gives the same draws.
+- ``model.log_prob(images, texts)`` (numpy, (n,)): the model's log-probability of each text
+  (``crnn_ctc``: the CTC sum over column paths; ``multihead_cnn*``: the letters' positions and the
+  end; ``paper_lstm``: summed over every font, size and kerning); -inf for texts it cannot spell.
+- ``model.confidence(images) -> (strings, probs)``: ``predict`` and the probability of each string.
 - ``model.targets(texts, latent_idx)``, ``model.loss(x, targets)``, ``model.decode(outputs)``: what the
   common training loop calls.
 

@@ -1,9 +1,11 @@
 """The interface every recognizer shares, so one loop trains them and one routine evaluates them.
 
 A family subclasses :class:`Recognizer` and implements ``targets`` (labels -> tensors), ``loss``
-(one batch -> scalar and raw outputs), ``decode`` (raw outputs -> best strings) and ``sample``
-(proposal draws with their log q). Images enter as uint8 gray arrays of any size; ``preprocess``
-resizes them to the family's input size and turns ink into positive values.
+(one batch -> scalar and raw outputs), ``decode`` (raw outputs -> best strings), ``sample``
+(proposal draws with their log q) and ``text_log_prob`` (the probability of given strings, which
+``log_prob`` and ``confidence`` use for calibration). Images enter as
+uint8 gray arrays of any size; ``preprocess`` resizes them to the family's input size and turns
+ink into positive values.
 """
 
 from __future__ import annotations
@@ -110,6 +112,10 @@ class Recognizer(nn.Module):
         """``m`` proposal draws per image and their log q: (n lists of m dicts with "text", (n, m))."""
         raise NotImplementedError
 
+    def text_log_prob(self, x: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
+        """log q(text | image) of a preprocessed batch, texts within the charset and ``max_len``."""
+        raise NotImplementedError
+
     def infer(self, x: torch.Tensor) -> Any:
         """Raw outputs for prediction (no labels); by default the plain forward pass."""
         return self(x)
@@ -125,6 +131,29 @@ class Recognizer(nn.Module):
             out += self.decode(self.infer(self.preprocess(images[i : i + batch_size])))
         self.train(was_training)
         return out
+
+    @torch.inference_mode()
+    def log_prob(self, images: np.ndarray, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+        """The model's log-probability of each text given its image; -inf for a text it cannot
+        spell (characters outside the charset, longer than ``max_len``)."""
+        if len(images) != len(texts):
+            raise ValueError(f"{len(images)} images but {len(texts)} texts")
+        was_training = self.training
+        self.eval()
+        out = np.full(len(texts), -np.inf)
+        ok = np.array([len(t) <= self.max_len and set(t) <= self.char_index.keys() for t in texts], bool)
+        idx = np.flatnonzero(ok)
+        for i in range(0, len(idx), batch_size):
+            chunk = idx[i : i + batch_size]
+            lp = self.text_log_prob(self.preprocess(images[chunk]), [texts[j] for j in chunk])
+            out[chunk] = lp.double().cpu().numpy()
+        self.train(was_training)
+        return np.minimum(out, 0.0)
+
+    def confidence(self, images: np.ndarray, batch_size: int = 256) -> tuple[list[str], np.ndarray]:
+        """The predicted strings (``predict``) and the model's own probability of each, in [0, 1]."""
+        strings = self.predict(images, batch_size)
+        return strings, np.exp(self.log_prob(images, strings, batch_size))
 
     def torch_generator(self, rng: np.random.Generator) -> torch.Generator:
         """A torch generator seeded from ``rng``, on the model's device: sampling stays reproducible."""

@@ -101,6 +101,11 @@ class CrnnCtc(Recognizer):
             for p in probs
         ]
 
+    def text_log_prob(self, x, texts):
+        """CTC: the sum over every column path that collapses to the text."""
+        tg = self.targets(texts)
+        return -self._ctc(self(x), tg["labels"], tg["lengths"], "none")
+
     @torch.inference_mode()
     def sample(self, images, m, rng):
         """Strings drawn by sampling a path per column and collapsing it; log q sums over all paths."""

@@ -76,6 +76,16 @@ class MultiheadCnn(Recognizer):
     def decode(self, outputs: torch.Tensor) -> list[str]:
         return self._strings(outputs.argmax(-1).cpu().numpy())
 
+    def text_log_prob(self, x, texts):
+        """Each letter at its position, then the end (the positions after it do not matter)."""
+        y = self.targets(texts)["y"].to(x.device)
+        lp = self(x).gather(-1, y.unsqueeze(-1)).squeeze(-1)
+        after_end = (
+            torch.arange(self.max_len, device=x.device)[None]
+            > torch.tensor([len(t) for t in texts], device=x.device)[:, None]
+        )
+        return lp.masked_fill(after_end, 0.0).sum(-1)
+
     @torch.inference_mode()
     def sample(self, images, m, rng):
         """Positions drawn independently; a string stops at its first end, which log q includes."""

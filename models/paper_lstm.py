@@ -14,6 +14,7 @@ channels, first conv strided, FC 256, LSTM 2x128) on 32x128, and Adam 1e-3 so a 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -98,10 +99,11 @@ class PaperLstm(Recognizer):
             best.append(logits.argmax(-1))
         return total / len(x), torch.stack(best, 1)
 
-    def _run(self, x: torch.Tensor, choose: Callable[[int, torch.Tensor], torch.Tensor]):
-        """Step by step: ``choose(t, log_probs)`` picks each value; returns (ids (n, T), log_probs list)."""
-        feat = self.fc(self.cnn(x))
-        token = torch.zeros(len(x), 1, dtype=torch.long, device=x.device)
+    def _run(self, x: torch.Tensor, choose: Callable[[int, torch.Tensor], torch.Tensor], repeat: int = 1):
+        """Step by step: ``choose(t, log_probs)`` picks each value; returns (ids (n, T), log_probs list).
+        ``repeat`` runs each image that many times (its CNN features computed once)."""
+        feat = self.fc(self.cnn(x)).repeat_interleave(repeat, dim=0)
+        token = torch.zeros(len(feat), 1, dtype=torch.long, device=x.device)
         state, ids, logps = None, [], []
         for t, head in enumerate(self.heads):
             h, state = self.lstm(self._inputs(feat, token, t), state)
@@ -125,19 +127,46 @@ class PaperLstm(Recognizer):
             for row, n in zip(ids, self._lengths(outputs), strict=True)
         ]
 
+    def _used(self, ids: torch.Tensor) -> torch.Tensor:
+        """(n, T) mask of the steps a path uses: the declared latents and its first L letters."""
+        lengths = torch.as_tensor(self._lengths(ids), device=ids.device)
+        return torch.arange(self.steps, device=ids.device)[None] < len(self.latents) + lengths[:, None]
+
+    def text_log_prob(self, x, texts, chunk: int = 32):
+        """log q(text | image), summed over every value of the latents between L and the letters
+        (font, size, kerning, ...): exact enumeration, teacher-forced, ``chunk`` images at a time."""
+        k, supports = len(self.latents), self.supports
+        combos = torch.tensor(list(itertools.product(*(range(s) for s in supports[1:k]))), dtype=torch.long)
+        combos = combos.reshape(len(combos), k - 1).to(x.device)
+        lengths = list(self.latents["L"])
+        out = torch.full((len(texts),), -torch.inf, device=x.device)
+        ok = [i for i, t in enumerate(texts) if len(t) in lengths]
+        for start in range(0, len(ok), chunk):
+            rows = ok[start : start + chunk]
+            y = torch.full((len(rows), self.steps), -100, dtype=torch.long)
+            for r, i in enumerate(rows):
+                y[r, 0] = lengths.index(len(texts[i]))
+                y[r, k : k + len(texts[i])] = torch.tensor(self.encode_text(texts[i]), dtype=torch.long)
+            y = y.to(x.device).repeat_interleave(len(combos), 0)
+            y[:, 1:k] = combos.repeat(len(rows), 1)
+            feat = self.fc(self.cnn(x[rows])).repeat_interleave(len(combos), 0)
+            prev = (self.offset[:-1] + y[:, :-1]).clamp(min=0)
+            h, _ = self.lstm(self._inputs(feat, torch.cat([torch.zeros_like(y[:, :1]), prev], 1), 0))
+            total = torch.zeros(len(y), device=x.device)
+            for t, head in enumerate(self.heads):
+                lp = head(h[:, t]).log_softmax(-1).gather(1, y[:, t : t + 1].clamp(min=0))[:, 0]
+                total = total + lp.masked_fill(y[:, t] < 0, 0.0)
+            out[rows] = total.reshape(len(rows), len(combos)).logsumexp(1)
+        return out
+
     @torch.inference_mode()
     def sample(self, images, m, rng) -> tuple[list[list[dict[str, Any]]], np.ndarray]:
         """Ancestral draws of every declared latent and the letters; log q over the steps used."""
         self.eval()
-        x = self.preprocess(images).repeat_interleave(m, dim=0)
+        x = self.preprocess(images)
         g = self.torch_generator(rng)
-        ids, lp = self._run(x, lambda t, logp: torch.multinomial(logp.exp(), 1, generator=g)[:, 0])
-        k, lengths = len(self.latents), self._lengths(ids)
-        used = (
-            torch.arange(self.steps, device=x.device)[None]
-            < k + torch.as_tensor(lengths, device=x.device)[:, None]
-        )
-        log_q = (lp * used).sum(1).reshape(-1, m).cpu().numpy()
+        ids, lp = self._run(x, lambda t, logp: torch.multinomial(logp.exp(), 1, generator=g)[:, 0], m)
+        log_q = (lp * self._used(ids)).sum(1).reshape(-1, m).cpu().numpy()
         texts, ids_np = self.decode(ids), ids.cpu().numpy()
         draws = [
             {**{name: vals[row[j]] for j, (name, vals) in enumerate(self.latents.items())}, "text": s}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -19,6 +20,9 @@ test_size = 8
 steps = 2
 [perturbations]
 gaussian_noise = [2]
+[posterior]
+size = 3
+M = 8
 """
 
 
@@ -39,6 +43,13 @@ def test_run_then_report(tmp_path):
     assert df["recognition_rate"].between(0, 1).all() and (df["n"] == 8).all()
     clean = df[df["perturbation"] == "clean"].iloc[0]
     assert clean["ms_per_captcha_batch1"] > 0
+    # calibration of the model's own confidence on all 8, of the IS posterior on 3
+    for col in ("ece", "brier", "mean_confidence", "acc_at_50", "acc_at_80", "acc_at_90", "is_ece",
+                "is_brier", "is_credible90_coverage", "is_recognition_rate", "is_empty_rate"):  # fmt: skip
+        assert df[col].between(0, 1).all(), col
+    assert (df["nll_true"] >= 0).all() and (df["is_n"] == 3).all() and (df["is_M"] == 8).all()
+    assert df["is_ess_mean"].between(0, 8).all() and (df["is_ms_per_captcha"] > 0).all()
+    assert all(sum(json.loads(r)["count"]) == 8 for r in df["reliability"])
     # rerun: nothing left to do, nothing duplicated
     r = synthgap("run", str(grid), "--out", str(out), "--executor", "inline")
     assert r.returncode == 0 and len(pd.read_parquet(out / "cells.parquet")) == 2
@@ -46,6 +57,7 @@ def test_run_then_report(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Table I" in r.stdout
     assert (out / "report" / "report.md").is_file() and (out / "report" / "robustness.csv").is_file()
+    assert "Calibration" in r.stdout and (out / "report" / "reliability.png").is_file()
 
 
 def test_run_rejects_bad_grid_before_training(tmp_path):

@@ -161,3 +161,35 @@ def test_cache_mode_draws_batches_from_the_bounded_pool():
     known = {t: im.tobytes() for b in pool for t, im in zip(b[1], b[0], strict=True)}
     assert len(texts) == 4 and all(known[t] == im.tobytes() for t, im in zip(texts, images, strict=True))
     assert cached.rendered == 8
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_log_prob_is_a_distribution_over_strings_and_matches_sampling(name):
+    """exp(log_prob) sums to 1 over every string the model can spell (CTC: at most 1, since it can
+    also spell strings longer than max_len), equals the sampler's log q of the same string, and
+    ``confidence`` is the probability of the predicted string."""
+    torch.manual_seed(0)
+    gen = create_generator("wikipedia", charset="ab", lengths=(1, 2), sizes=(26, 27), kerning=(1, 2))
+    model = build(name, gen)
+    images, _, _ = batch(gen, 2)
+    strings = ["", "a", "b", "aa", "ab", "ba", "bb"]
+    lp = np.stack([model.log_prob(images, [s, s]) for s in strings], 1)
+    total = np.exp(lp).sum(1)
+    if name == "crnn_ctc":
+        assert np.all(total <= 1 + 1e-5) and np.all(total > 0)
+    else:
+        np.testing.assert_allclose(total, 1.0, atol=1e-5)
+    assert np.all(model.log_prob(images, ["c", "abc"]) == -np.inf)  # outside the charset / max_len
+    pred, conf = model.confidence(images)
+    assert pred == model.predict(images)
+    np.testing.assert_allclose(conf, np.exp(model.log_prob(images, pred)))
+    m = 3000
+    draws, log_q = model.sample(images[:1], m, np.random.default_rng(0))
+    texts = [d["text"] for d in draws[0]]
+    for s in {t for t in texts if t in strings}:
+        freq = texts.count(s) / m
+        p = np.exp(lp[0, strings.index(s)])
+        assert abs(freq - p) < 4 * np.sqrt(p * (1 - p) / m) + 1e-3, (s, freq, p)
+        if name != "paper_lstm":  # string-only: log q of a draw is its string's probability
+            j = texts.index(s)
+            assert log_q[0, j] == pytest.approx(lp[0, strings.index(s)], abs=1e-4)

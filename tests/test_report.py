@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -59,3 +62,31 @@ def test_markdown_report_names_every_table(cells):
     md = build_report(cells, baseline="a").markdown()
     for heading in ("Table I", "Robustness", "Cross-style transfer", "mCE", "real gap"):
         assert heading in md
+
+
+def test_calibration_tables_pair_confidence_with_recognition(cells):
+    from synthgap.calibration import reliability_counts
+    from synthgap.report import calibration_by_severity, confidence_tracking, reliability_figure
+
+    # model a stays 95 % confident as recognition falls; model b's confidence follows recognition
+    conf = {"a": lambda r: 0.95, "b": lambda r: r + 0.05}
+    cells = cells.assign(
+        mean_confidence=[conf[m](r) for m, r in zip(cells["model"], cells["recognition_rate"], strict=True)],
+        ece=0.1,
+        reliability=[json.dumps(reliability_counts([0.9, 0.2], [1, 0]))] * len(cells),
+    )
+    t = calibration_by_severity(cells).set_index(["model", "variant", "perturbation", "severity"])
+    assert t.loc[("a", "plain", "gaussian_noise", 2), "overconfidence"] == pytest.approx(65.0)
+    assert t.loc[("b", "plain", "clean", 0), "mean_confidence"] == pytest.approx(0.85)
+    assert "transfer" not in t.index.get_level_values("perturbation")
+    track = confidence_tracking(cells).set_index(["model", "variant"])
+    assert np.isnan(track.loc[("a", "plain"), "corr_confidence_recognition"])  # constant confidence
+    assert track.loc[("b", "plain"), "corr_confidence_recognition"] == pytest.approx(1.0)
+    assert track.loc[("a", "plain"), "worst_test_set"] == "transfer:1"
+    assert track.loc[("a", "plain"), "overconfidence_worst"] == pytest.approx(85.0)
+    md = build_report(cells, baseline="a").markdown()
+    assert "Calibration by severity" in md and "Confidence tracking" in md
+    fig = reliability_figure(cells)
+    assert (
+        len(fig.subfigs) == 4 * 4
+    )  # rows: (a, b) x (plain, elastic); columns: clean, perturbed, transfer, real

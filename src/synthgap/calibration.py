@@ -45,10 +45,7 @@ def reliability_table(confidence, correct, n_bins: int = 15) -> pd.DataFrame:
 
 def expected_calibration_error(confidence, correct, n_bins: int = 15) -> float:
     """ECE = sum over bins of (bin share) * |accuracy - mean confidence|, equal-width bins."""
-    t = reliability_table(confidence, correct, n_bins)
-    full = t["count"] > 0
-    gap = np.abs(t["accuracy"][full] - t["confidence"][full])
-    return float(np.sum(t["count"][full] * gap) / t["count"].sum())
+    return ece_from_table(reliability_table(confidence, correct, n_bins))
 
 
 def brier_score(confidence, correct) -> float:
@@ -110,14 +107,71 @@ def credible_set_coverage(
     return float(np.mean(hits))
 
 
+def calibration_summary(confidence, correct, p_true, coverages=(0.5, 0.8, 0.9)) -> dict[str, float]:
+    """The calibration columns of a results table: mean confidence, ECE, Brier, NLL of the truth
+    and accuracy on the most confident 50/80/90 %."""
+    conf, corr = _check(confidence, correct)
+    acc = accuracy_at_coverage(conf, corr, coverages)
+    return {
+        "mean_confidence": float(np.mean(conf)),
+        "ece": expected_calibration_error(conf, corr),
+        "brier": brier_score(conf, corr),
+        "nll_true": true_string_nll(p_true),
+        **{f"acc_at_{round(100 * c)}": a for c, a in acc.items()},
+    }
+
+
+def reliability_counts(confidence, correct, n_bins: int = 15) -> dict[str, list[float]]:
+    """Per-bin count and sums of confidence and correctness: what a reliability diagram needs,
+    small enough to store in a table cell, and summable over cells."""
+    t = reliability_table(confidence, correct, n_bins)
+    return {
+        "count": t["count"].astype(int).tolist(),
+        "confidence_sum": (t["confidence"].fillna(0) * t["count"]).tolist(),
+        "correct_sum": (t["accuracy"].fillna(0) * t["count"]).tolist(),
+    }
+
+
+def table_from_counts(counts: Iterable[dict[str, list[float]]]) -> pd.DataFrame:
+    """Sum ``reliability_counts`` of several cells into one ``reliability_table``."""
+    counts = list(counts)
+    if not counts:
+        raise ValueError("no reliability counts given")
+    total = {k: np.sum([np.asarray(c[k], np.float64) for c in counts], axis=0) for k in counts[0]}
+    n_bins = len(total["count"])
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    with np.errstate(invalid="ignore"):
+        conf = total["confidence_sum"] / total["count"]
+        acc = total["correct_sum"] / total["count"]
+    return pd.DataFrame({"lo": edges[:-1], "hi": edges[1:], "count": total["count"].astype(int),
+                         "confidence": conf, "accuracy": acc})  # fmt: skip
+
+
+def ece_from_table(t: pd.DataFrame) -> float:
+    """ECE of a reliability table (the same number ``expected_calibration_error`` gives)."""
+    full = t["count"] > 0
+    gap = np.abs(t["accuracy"][full] - t["confidence"][full])
+    return float(np.sum(t["count"][full] * gap) / t["count"].sum())
+
+
 def reliability_diagram(confidence, correct, n_bins: int = 15, title: str | None = None) -> Figure:
     """Accuracy per confidence bin against the diagonal, with a histogram of confidences below."""
-    import seaborn as sns
-
     conf, corr = _check(confidence, correct)
-    t = reliability_table(conf, corr, n_bins)
-    fig = Figure(figsize=(4.2, 5.2), layout="constrained")
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    return plot_reliability(reliability_table(conf, corr, n_bins), title)
+
+
+def plot_reliability(t: pd.DataFrame, title: str | None = None, ax_pair=None) -> Figure:
+    """Draw a reliability table: accuracy bars against the diagonal, bin counts below.
+
+    ``ax_pair`` (top, bottom axes) draws into an existing figure, e.g. one panel of a grid.
+    """
+    n_bins = len(t)
+    if ax_pair is None:
+        fig = Figure(figsize=(4.2, 5.2), layout="constrained")
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    else:
+        top, bottom = ax_pair
+        fig = top.figure
     width = 1.0 / n_bins
     top.bar(t["lo"], t["accuracy"].fillna(0), width=width, align="edge", color="tab:blue",
             edgecolor="white", label="accuracy")  # fmt: skip
@@ -125,10 +179,8 @@ def reliability_diagram(confidence, correct, n_bins: int = 15, title: str | None
             width=width, align="edge", color="tab:red", alpha=0.3, label="gap")  # fmt: skip
     top.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
     top.set(ylim=(0, 1), ylabel="accuracy", title=title)
-    top.text(
-        0.03, 0.93, f"ECE = {expected_calibration_error(conf, corr, n_bins):.3f}", transform=top.transAxes
-    )
+    top.text(0.03, 0.93, f"ECE = {ece_from_table(t):.3f}", transform=top.transAxes)
     top.legend(loc="lower right", fontsize=8)
-    sns.histplot(x=conf, bins=np.linspace(0, 1, n_bins + 1), ax=bottom, color="tab:gray")
+    bottom.bar(t["lo"], t["count"], width=width, align="edge", color="tab:gray", edgecolor="white")
     bottom.set(xlim=(0, 1), xlabel="confidence", ylabel="count")
     return fig

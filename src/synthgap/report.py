@@ -2,7 +2,9 @@
 
 All tables are pivots of ``cells.parquet`` (one row per cell); nothing is computed twice. Metric
 columns come from the models layer's ``evaluate_cell``: ``recognition_rate`` (whole-string, 0..1),
-``char_accuracy``, ``ms_per_captcha_batch1`` and ``ms_per_captcha_batch256`` (median ms).
+``char_accuracy``, ``ms_per_captcha_batch1`` and ``ms_per_captcha_batch256`` (median ms), and the
+calibration columns (``mean_confidence``, ``ece``, ``brier``, ``nll_true``, ``acc_at_*``, the JSON
+``reliability`` bin counts, and ``is_*`` for the importance-sampled posterior on a subset).
 """
 
 from __future__ import annotations
@@ -105,6 +107,49 @@ def real_gap(df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+CALIBRATION = ["recognition_rate", "mean_confidence", "ece", "brier", "nll_true", "is_recognition_rate",
+               "is_mean_confidence", "is_ece", "is_credible90_coverage", "is_ess_mean"]  # fmt: skip
+
+
+def calibration_by_severity(df: pd.DataFrame) -> pd.DataFrame:
+    """Per run, variant, perturbation and severity: recognition beside the model's mean confidence
+    and ECE (and the importance-sampled posterior's, ``is_*``); ``overconfidence`` is mean
+    confidence minus recognition, in points. Clean cells are severity 0."""
+    if "mean_confidence" not in df:
+        return pd.DataFrame()
+    rows = df[df["family"].isin(("clean",) + SEVERITY_FAMILIES)]
+    cols = [c for c in CALIBRATION if c in rows]
+    table = rows.groupby(RUN_KEYS + ["variant", "perturbation", "severity"], as_index=False)[cols].mean()
+    table["overconfidence"] = 100.0 * (table["mean_confidence"] - table["recognition_rate"])
+    return table
+
+
+def confidence_tracking(df: pd.DataFrame) -> pd.DataFrame:
+    """Does confidence fall when accuracy falls? Per run and variant over all its test sets:
+    the correlation of mean confidence with recognition, and the overconfidence (points) on the
+    clean set and on the test set where recognition is lowest."""
+    if "mean_confidence" not in df:
+        return pd.DataFrame()
+    out = []
+    for keys, g in df.groupby(RUN_KEYS + ["variant"]):
+        worst = g.loc[g["recognition_rate"].idxmin()]
+        clean = g[g["family"] == "clean"]
+        spread = g["recognition_rate"].nunique() > 1 and g["mean_confidence"].nunique() > 1
+        corr = g["mean_confidence"].corr(g["recognition_rate"]) if spread else float("nan")
+        over_clean = (clean["mean_confidence"] - clean["recognition_rate"]).mean()
+        out.append({
+            **dict(zip(RUN_KEYS + ["variant"], keys, strict=True)),
+            "test_sets": len(g),
+            "corr_confidence_recognition": corr,
+            "overconfidence_clean": 100.0 * float(over_clean),
+            "worst_test_set": f"{worst['perturbation']}:{worst['severity']}",
+            "recognition_worst": worst["recognition_rate"],
+            "confidence_worst": worst["mean_confidence"],
+            "overconfidence_worst": 100.0 * (worst["mean_confidence"] - worst["recognition_rate"]),
+        })  # fmt: skip
+    return pd.DataFrame(out)
+
+
 @dataclass
 class Report:
     tables: dict[str, pd.DataFrame]
@@ -126,6 +171,10 @@ def build_report(df: pd.DataFrame, baseline: str | None = None) -> Report:
         "Cross-style transfer: recognition (rows train, columns test)": transfer_matrix(df),
         f"Corruption error relative to {baseline} (mCE)": corruption_errors(df, baseline),
         "Synthetic-to-real gap": real_gap(df),
+        "Calibration by severity: recognition, mean confidence, ECE (model and IS posterior)": (
+            calibration_by_severity(df)
+        ),
+        "Confidence tracking: does confidence fall when recognition falls?": confidence_tracking(df),
     }
     return Report(tables)
 
@@ -155,6 +204,10 @@ def figures(df: pd.DataFrame, out: Path) -> list[Path]:
         path = out / "severity_curves.png"
         grid.figure.savefig(path, dpi=110)
         written.append(path)
+    if "reliability" in df and df["reliability"].notna().any():
+        path = out / "reliability.png"
+        reliability_figure(df).savefig(path, dpi=110)
+        written.append(path)
     transfer = transfer_matrix(df)
     if not transfer.empty and transfer.shape[1] > 4:
         import matplotlib.pyplot as plt
@@ -169,3 +222,38 @@ def figures(df: pd.DataFrame, out: Path) -> list[Path]:
         plt.close(fig)
         written.append(path)
     return written
+
+
+def reliability_figure(df: pd.DataFrame):
+    """Reliability diagrams of the models' own confidence: one row per model and variant, one
+    column per kind of test set (clean, perturbed, transfer, real), bins summed over cells."""
+    import json
+
+    from matplotlib.figure import Figure
+
+    from synthgap.calibration import plot_reliability, table_from_counts
+
+    kinds = {
+        "clean": ("clean",),
+        "perturbed": SEVERITY_FAMILIES,
+        "transfer": ("transfer",),
+        "real": ("real",),
+    }
+    cells = df[df["reliability"].notna()]
+    kinds = {k: v for k, v in kinds.items() if cells["family"].isin(v).any()}
+    groups = sorted(cells.groupby(["model", "variant"]).groups)
+    fig = Figure(figsize=(3.2 * len(kinds), 3.6 * len(groups)), layout="constrained")
+    panels = fig.subfigures(len(groups), len(kinds), squeeze=False)
+    for i, (model, variant) in enumerate(groups):
+        for j, (kind, families) in enumerate(kinds.items()):
+            sub = cells[
+                (cells["model"] == model) & (cells["variant"] == variant) & cells["family"].isin(families)
+            ]
+            axes = panels[i][j].subplots(2, 1, sharex=True, height_ratios=(3, 1))
+            if sub.empty:
+                for ax in axes:
+                    ax.set_axis_off()
+                continue
+            table = table_from_counts(json.loads(r) for r in sub["reliability"])
+            plot_reliability(table, f"{model} {variant}: {kind}", ax_pair=axes)
+    return fig

@@ -24,4 +24,4 @@ def main() -> None:
         sys.exit(2)
 
 
-from synthgap.cli import gaussian, generate, grid, train  # noqa: E402,F401  (they register their commands)
+from synthgap.cli import gaussian, generate, grid, posterior, train  # noqa: E402,F401  (they register their commands)

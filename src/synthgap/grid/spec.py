@@ -29,7 +29,7 @@ VARIANTS = ("plain", "elastic")
 CLEAN, REAL, TRANSFER = "clean", "real", "transfer"  # perturbation names the grid itself provides
 TOP_LEVEL = {
     "name", "styles", "variants", "models", "sizes", "seeds", "test_size", "test_seed", "clean",
-    "budget", "perturbations", "transfer", "real",
+    "budget", "perturbations", "transfer", "real", "posterior",
 }  # fmt: skip
 
 
@@ -50,6 +50,20 @@ class Budget:
 
     steps: int | None = None
     minutes: float | None = None
+
+
+@dataclass(frozen=True)
+class PosteriorSpec:
+    """The importance-sampled posterior each cell computes on a seeded subset of its test set.
+
+    ``size`` captchas (0 turns it off), ``M`` samples each, ABC likelihood with ``sigma`` (on the
+    0..255 gray scale) over ``dim`` random projections, as in the paper.
+    """
+
+    size: int = 20
+    M: int = 100  # noqa: N815 - the paper's name
+    sigma: float = 1.0
+    dim: int = 500
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,7 @@ class Cell:
     base_seed: int = 0
     real_path: str | None = None
     params_json: str = "{}"
+    posterior: PosteriorSpec = field(default_factory=PosteriorSpec)
 
     @property
     def coordinates(self) -> dict[str, Any]:
@@ -132,6 +147,7 @@ class Grid:
     perturbations: tuple[tuple[str, tuple[int, ...]], ...] = ()
     transfer: tuple[tuple[str, tuple[str, ...]], ...] = ()
     real: tuple[tuple[str, str], ...] = ()
+    posterior: PosteriorSpec = field(default_factory=PosteriorSpec)
     source: str = "<string>"
 
     def runs(self) -> list[Run]:
@@ -162,7 +178,8 @@ class Grid:
         return [
             Cell(run, *test, test_size=self.test_size, base_seed=self.test_seed,
                  real_path=real.get(run.style) if test[1] == REAL else None,
-                 params_json=json.dumps(resolved[(run.style, *test)], sort_keys=True))
+                 params_json=json.dumps(resolved[(run.style, *test)], sort_keys=True),
+                 posterior=self.posterior)
             for run in self.runs()
             for test in self.test_sets(run.style)
         ]  # fmt: skip
@@ -170,7 +187,7 @@ class Grid:
     def settings(self) -> dict[str, Any]:
         """What every cell's numbers depend on besides its coordinates (a store holds one setting)."""
         return {"test_size": self.test_size, "test_seed": self.test_seed, "budget": asdict(self.budget),
-                "real": dict(self.real)}  # fmt: skip
+                "real": dict(self.real), "posterior": asdict(self.posterior)}  # fmt: skip
 
 
 def resolve_params(train_style: str, test_style: str, perturbation: str, severity: int) -> dict[str, Any]:
@@ -262,6 +279,7 @@ def parse_grid(text: str, source: str = "<string>", base_dir: Path | None = None
         perturbations=_perturbations(doc.get("perturbations", {}), source),
         transfer=_table_of_names(doc.get("transfer", {}), source, "transfer"),
         real=_real(doc.get("real", {}), source, base_dir),
+        posterior=_posterior(doc.get("posterior", {}), source),
         source=source,
     )
 
@@ -283,6 +301,24 @@ def _perturbations(table: Any, source: str) -> tuple[tuple[str, tuple[int, ...]]
                 raise _fail(source, key, f"severities are integers 1..5 (clean is `clean = true`), got {s!r}")
         out.append((name, tuple(severities)))
     return tuple(out)
+
+
+def _posterior(table: Any, source: str) -> PosteriorSpec:
+    if not isinstance(table, dict):
+        raise _fail(source, "posterior", "must be a table: size, M, sigma, dim")
+    unknown = set(table) - {"size", "M", "sigma", "dim"}
+    if unknown:
+        raise _fail(source, f"posterior.{sorted(unknown)[0]}", "unknown key; known: M, dim, sigma, size")
+    spec = PosteriorSpec()
+    sigma = table.get("sigma", spec.sigma)
+    if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not sigma > 0:
+        raise _fail(source, "posterior.sigma", f"must be a number > 0, got {sigma!r}")
+    return PosteriorSpec(
+        size=_int(table.get("size", spec.size), source, "posterior.size", 0),
+        M=_int(table.get("M", spec.M), source, "posterior.M", 1),
+        sigma=float(sigma),
+        dim=_int(table.get("dim", spec.dim), source, "posterior.dim", 1),
+    )
 
 
 def _table_of_names(table: Any, source: str, key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -5,10 +5,14 @@ Module-level functions so that every executor (process pool, dask) can pickle th
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 from typing import Any
 
-from synthgap.grid.spec import CLEAN, REAL, Cell, Run
+import numpy as np
+
+from synthgap.grid.spec import CLEAN, REAL, Cell, Run, coordinate_seed
 
 
 def train_run(run: Run, out_dir: Path) -> Path:
@@ -32,16 +36,91 @@ def case_rule(cell: Cell) -> bool:
 
 def evaluate_cell(cell: Cell, checkpoint: Path) -> dict[str, Any]:
     """Recognition and character accuracy on the cell's test set; breaking time on clean cells only
-    (it is a property of the model, and timing every cell would triple the grid's cost)."""
+    (it is a property of the model, and timing every cell would triple the grid's cost); the model's
+    calibration on the whole set, and the importance-sampled posterior's on a seeded subset."""
     from synthgap.grid.testsets import make_test_set
     from synthgap.models.checkpoint import load_checkpoint
     from synthgap.models.evaluation import evaluate
 
     model = load_checkpoint(checkpoint)
     test = make_test_set(cell)
-    scores = evaluate(model, test.images, test.texts, case_rule(cell), timing=cell.perturbation == CLEAN)
+    case_sensitive = case_rule(cell)
+    scores = evaluate(model, test.images, test.texts, case_sensitive, timing=cell.perturbation == CLEAN)
     keep = ("n", "recognition_rate", "char_accuracy", "ms_per_captcha_batch1", "ms_per_captcha_batch256")
     metrics = {k: scores[k] for k in keep if k in scores}
     if cell.perturbation == REAL:
         metrics["real_path"] = str(cell.real_path)
+    metrics.update(model_calibration(model, test.images, test.texts, case_sensitive))
+    if cell.posterior.size > 0 and model.meta.get("style"):  # a posterior needs the training prior
+        metrics.update(posterior_calibration(model, cell, test.images, test.texts, case_sensitive))
     return metrics
+
+
+def fold(text: str, case_sensitive: bool) -> str:
+    return text if case_sensitive else text.lower()
+
+
+def model_calibration(model, images, texts, case_sensitive: bool) -> dict[str, Any]:
+    """The model's own confidence in its predictions: calibration columns and reliability counts.
+
+    ``nll_true`` is -log of the model's probability of the true string (in the model's case when
+    scoring folds case).
+    """
+    from synthgap import calibration
+    from synthgap.metrics import correct
+
+    pred, conf = model.confidence(images)
+    ok = correct(pred, texts, case_sensitive)
+    if not case_sensitive:
+        lower = model.charset == model.charset.lower()
+        texts = [t.lower() if lower else t for t in texts]
+    p_true = np.exp(model.log_prob(images, texts))
+    return {
+        **calibration.calibration_summary(conf, ok, p_true),
+        "reliability": json.dumps(calibration.reliability_counts(conf, ok)),
+    }
+
+
+def posterior_subset(cell: Cell, n: int) -> np.ndarray:
+    """Indices of the captchas that get a posterior: the same for every run scored on this test set."""
+    k = min(cell.posterior.size, n)
+    rng = np.random.default_rng(coordinate_seed("posterior", cell.test_seed))
+    return np.sort(rng.choice(n, size=k, replace=False))
+
+
+def posterior_calibration(model, cell: Cell, images, texts, case_sensitive: bool) -> dict[str, Any]:
+    """``is_*`` columns: the importance-sampled posterior (the model as proposal, its training
+    generator as prior) on a seeded subset: MAP accuracy, confidence, calibration, 90 % credible
+    set coverage, ESS, and the share of captchas where no sample was possible under the prior."""
+    from synthgap import calibration
+    from synthgap.inference import generator_for, model_posteriors
+
+    idx = posterior_subset(cell, len(texts))
+    spec = cell.posterior
+    t0 = time.perf_counter()
+    posts = model_posteriors(
+        model, generator_for(model.meta), images[idx], spec.M, coordinate_seed("posterior", cell.id),
+        sigma=spec.sigma, dim=spec.dim,
+    )  # fmt: skip
+    seconds = time.perf_counter() - t0
+    truths = [fold(texts[i], case_sensitive) for i in idx]
+    conf, ok, p_true, covered = [], [], [], []
+    for post, truth in zip(posts, truths, strict=True):
+        folded = [fold(s, case_sensitive) for s in post.strings]
+        conf.append(post.confidence)
+        ok.append(post.map is not None and folded[0] == truth)
+        p_true.append(min(1.0, float(sum(p for s, p in zip(folded, post.probs, strict=True) if s == truth))))
+        in_set = post.strings and truth in {fold(s, case_sensitive) for s in calibration.credible_set(
+            post.strings, post.probs, 0.9)}  # fmt: skip
+        covered.append(bool(in_set))
+    summary = calibration.calibration_summary(conf, ok, p_true)
+    return {
+        "is_n": len(idx),
+        "is_M": spec.M,
+        "is_recognition_rate": float(np.mean(ok)),
+        **{f"is_{k}": v for k, v in summary.items()},
+        "is_credible90_coverage": float(np.mean(covered)),
+        "is_ess_mean": float(np.mean([p.ess for p in posts])),
+        "is_empty_rate": float(np.mean([not p.strings for p in posts])),
+        "is_ms_per_captcha": 1000.0 * seconds / max(1, len(idx)),
+    }

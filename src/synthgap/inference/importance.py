@@ -64,7 +64,8 @@ class Posterior:
     """A posterior over strings from M importance samples.
 
     ``strings``/``probs`` are sorted by probability; when truncated to the top k, ``probs`` sums to
-    less than 1 and every other string has probability 0 as far as this estimate knows.
+    less than 1 and every other string has probability 0 as far as this estimate knows. When no
+    sample lies in the prior's support the estimate is empty: no strings, ESS 0, log evidence -inf.
     """
 
     strings: tuple[str, ...]
@@ -74,14 +75,14 @@ class Posterior:
     n_samples: int
 
     @property
-    def map(self) -> str:
-        """The most probable string."""
-        return self.strings[0]
+    def map(self) -> str | None:
+        """The most probable string (None for an empty estimate)."""
+        return self.strings[0] if self.strings else None
 
     @property
     def confidence(self) -> float:
         """Probability of the most probable string: the confidence used for calibration."""
-        return float(self.probs[0])
+        return float(self.probs[0]) if self.strings else 0.0
 
     def prob(self, text: str) -> float:
         """Posterior probability of ``text`` (0 if no retained sample spells it)."""
@@ -115,8 +116,12 @@ def posterior(
     latents, log_q = proposal_sample(image, M, rng)
     if len(latents) != M:
         raise ValueError(f"proposal returned {len(latents)} latents, asked for {M}")
-    renders = np.stack([render(latent) for latent in latents])
     log_p = np.array([log_prior(latent) for latent in latents], np.float64)
-    w, log_z, ess = importance_weights(log_p, log_likelihood(image, renders), log_q)
+    possible = np.flatnonzero(log_p > -np.inf)  # a latent outside the prior may not even render
+    if possible.size == 0:
+        return Posterior((), np.zeros(0), 0.0, -np.inf, M)
+    log_lik = np.full(M, -np.inf)
+    log_lik[possible] = log_likelihood(image, np.stack([render(latents[i]) for i in possible]))
+    w, log_z, ess = importance_weights(log_p, log_lik, log_q)
     strings, probs = merge_by_string([text(latent) for latent in latents], w, top_k)
     return Posterior(strings, probs, ess, log_z, M)
