@@ -4,9 +4,12 @@
 setup:
 	@bash scripts/setup.sh
 
+# The main job: the quick grid on the CPU, then its tables. results/quick/ was made with
+# `make quick QUICK_OUT=results/quick`.
+QUICK_OUT ?= out/quick
 quick: setup
-	.venv/bin/synthgap styles
-	.venv/bin/synthgap sheet --style wikipedia --out out/sheets/wikipedia.png
+	.venv/bin/synthgap run grids/quick.toml --out $(QUICK_OUT)
+	.venv/bin/synthgap report $(QUICK_OUT)
 
 test: setup
 	.venv/bin/python -m pytest -q
