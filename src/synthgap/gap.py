@@ -136,7 +136,7 @@ def figure(gap: pd.DataFrame, path: Path) -> Path:
             v = rows[rows["variant"] == variant].set_index("model").reindex(models)
             x = np.arange(len(models)) + (j - (len(variants) - 1) / 2) * 0.25
             yerr = np.vstack([v["gap_points"] - v["gap_lo"], v["gap_hi"] - v["gap_points"]])
-            ax.errorbar(x, v["gap_points"], yerr=np.nan_to_num(yerr), fmt="o", capsize=4,
+            ax.errorbar(x, v["gap_points"], yerr=np.clip(np.nan_to_num(yerr), 0, None), fmt="o", capsize=4,
                         color=colours[variant], label=variant)  # fmt: skip
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xticks(range(len(models)), models, rotation=20)

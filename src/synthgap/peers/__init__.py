@@ -8,7 +8,9 @@ A peer is pretrained elsewhere and never trained here; ``charset`` (None: zero-s
 what it may output where the solver allows. Each has ``device`` (cpu), so
 ``synthgap.models.evaluation.evaluate`` scores and times it like a trained model, and ``config()``
 (a small JSON-able dict, what a grid run stores instead of a checkpoint). In a grid a peer is a
-model row named ``peer:NAME``; it reads with the run's style charset. Peers need the optional
+model row named ``peer:NAME``: it reads with the run's style charset, and as nothing is trained
+its rows for the plain and elastic variants (and every size and seed) are the same numbers.
+Peers need the optional
 extra: ``pip install 'synthgap[peers]'`` (tesseract also the ``tesseract-ocr`` system package).
 """
 
