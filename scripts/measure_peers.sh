@@ -14,15 +14,4 @@ for pair in captcha_v2:captcha_images_v2 wikipedia:wikipedia-sample facebook:fac
         .venv/bin/synthgap eval-peer tesseract --real "$folder" --style "$style" $restrict --no-timing --out $OUT
     done
 done
-.venv/bin/python - "$OUT" <<'PY'
-import json, sys
-from pathlib import Path
-import pandas as pd
-out = Path(sys.argv[1])
-rows = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
-cols = ["peer", "version", "real", "style", "charset", "n", "skipped", "recognition_rate", "char_accuracy",
-        "case_sensitive", "ms_per_captcha_batch1", "ms_per_captcha_batch256"]
-df = pd.DataFrame(rows).reindex(columns=cols).sort_values(["real", "peer", "charset"], na_position="first")
-df.to_csv(out / "peers.csv", index=False)
-print(df.drop(columns=["charset", "version"]).to_markdown(index=False, floatfmt=".4f"))
-PY
+.venv/bin/python scripts/peers_table.py "$OUT"
