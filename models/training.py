@@ -32,7 +32,7 @@ from synthgap.io import check_writable_dir
 from synthgap.models import create_model
 from synthgap.models.base import Recognizer, resize_batch
 from synthgap.models.checkpoint import save_checkpoint
-from synthgap.realdata import load_real_folder, split_indices
+from synthgap.realdata import load_real, split_indices
 
 TRAIN, VALID, TEST = 0, 1, 3  # stream ids: seeds of these streams never coincide
 
@@ -200,6 +200,7 @@ def train(
     overrides: dict[str, Any] | None = None,
     real: Path | None = None,
     split: float = 0.9,
+    strict: bool = False,
     steps: int | None = None,
     minutes: float | None = None,
     seed: int = 0,
@@ -241,10 +242,8 @@ def train(
         )
     else:
         folder = Path(real)
-        charset = None
-        images, labels, _ = load_real_folder(folder)
-        case_sensitive = False
-        labels = [t.lower() for t in labels]
+        real_set = load_real(folder, case_sensitive=False, strict=strict)
+        images, labels, case_sensitive = real_set.images, real_set.labels, False
         charset = "".join(sorted(set("".join(labels))))
         tr, ho = split_indices(len(labels), split, seed)
         net = create_model(model, charset=charset, max_len=max(map(len, labels)), size=size)

@@ -298,6 +298,36 @@ def test_real_test_set(shared_data, tmp_path):
     assert np.median(real.images) == 255  # white paper, dark ink
 
 
+def test_real_cells_follow_the_style(shared_data, tmp_path):
+    """facebook is scored case-sensitively (labels keep their case); relative folders are relative
+    to the grid file, as in the shipped grids (../../shared/data from grids/)."""
+    grids = tmp_path / "checkout" / "grids"
+    grids.mkdir(parents=True)
+    (tmp_path / "shared").symlink_to(shared_data.parent)
+    text = TINY.replace('["wikipedia"]', '["facebook", "captcha_v2"]').replace("[perturbations]", "[p]")
+    text = text.split("[p]")[0] + '[real]\nfacebook = "../../shared/data/facebook-sample"\n'
+    text += 'captcha_v2 = "../../shared/data/captcha_images_v2"\n'
+    (grids / "g.toml").write_text(text)
+    grid = load_grid(grids / "g.toml", models=standins.MODELS)
+    cells = {c.run.style: c for c in grid.cells() if c.perturbation == "real"}
+    fb = make_test_set(cells["facebook"])
+    assert len(fb.texts) == 10 and any(t != t.lower() for t in fb.texts) and fb.skipped == 0
+    v2 = make_test_set(cells["captcha_v2"])
+    assert len(v2.texts) == 1040 and set("".join(v2.texts)) <= set("2345678bcdefgmnpwxy")
+
+
+def test_real_cells_skip_labels_outside_the_style(tmp_path):
+    from PIL import Image
+
+    for name in ("abcdefgh.png", "abcdefghij.png", "ab.png", "abcdefgh1.png"):
+        Image.new("L", (200, 50), 255).save(tmp_path / name)
+    grid = tiny(TINY + f'[real]\nwikipedia = "{tmp_path}"\n')
+    cell = next(c for c in grid.cells() if c.perturbation == "real")
+    with pytest.warns(UserWarning, match="skipped 2 of 4"):
+        real = make_test_set(cell)
+    assert real.texts == ["abcdefgh", "abcdefghij"] and real.skipped == 2
+
+
 @pytest.mark.parametrize("name", ["quick", "paper"])
 def test_shipped_grids(name):
     from synthgap.generators import list_generators

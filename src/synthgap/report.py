@@ -65,6 +65,8 @@ def corruption_errors(df: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """ImageNet-C style corruption error: a model's errors summed over severities, divided by the
     baseline model's on the same style, variant and perturbation; ``mCE`` averages perturbations."""
     rows = df[df["family"].isin(SEVERITY_FAMILIES)].assign(error_rate=lambda d: 1.0 - d["recognition_rate"])
+    if rows.empty:  # a grid without perturbations (e.g. clean + real only)
+        return pd.DataFrame()
     if baseline not in set(rows["model"]):
         raise UsageError(f"baseline: model {baseline!r} is not in the grid", field="baseline")
     keys = ["style", "variant", "size", "seed", "perturbation"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import click
 
 from synthgap.errors import UsageError
+from synthgap.realdata import RealDataWarning
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +19,15 @@ def cli() -> None:
 
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit status 2."""
+    shown = warnings.showwarning
+
+    def show(message, category, *args, **kwargs):  # data warnings are for the user: one plain line
+        if issubclass(category, RealDataWarning):
+            click.echo(f"synthgap: warning: {message}", err=True)
+        else:
+            shown(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
     try:
         cli.main(prog_name="synthgap")
     except UsageError as e:
@@ -24,4 +35,4 @@ def main() -> None:
         sys.exit(2)
 
 
-from synthgap.cli import gaussian, generate, grid, posterior, train  # noqa: E402,F401  (they register their commands)
+from synthgap.cli import gap, gaussian, generate, grid, peers, posterior, train  # noqa: E402,F401  (they register their commands)

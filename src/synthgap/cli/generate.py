@@ -79,11 +79,11 @@ def generate(style, elastic, n, seed, out, workers, overrides) -> None:
 
 
 def load_real_images(folder: Path, n: int) -> list[tuple[np.ndarray, str]]:
-    """The first ``n`` images of a folder whose file names are labels, as 8-bit gray."""
-    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
-    if not files:
-        raise UsageError(f"real: no .png/.jpg images in {folder}", field="real")
-    return [(np.asarray(Image.open(p).convert("L")), p.stem) for p in files[:n]]
+    """The first ``n`` images of a folder whose file names are labels, as 8-bit gray 200x50."""
+    from synthgap.realdata import load_real
+
+    real = load_real(folder, case_sensitive=True)
+    return list(zip(real.images[:n], real.labels[:n], strict=True))
 
 
 @cli.command()

@@ -18,6 +18,10 @@ real_option = click.option(
     "--real", type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of real labelled captchas (label = file name) instead of a style.",
 )  # fmt: skip
+strict_option = click.option(
+    "--strict", is_flag=True,
+    help="With --real: an unreadable file or a label the model cannot spell is an error, not skipped.",
+)  # fmt: skip
 
 
 @cli.command()
@@ -25,6 +29,7 @@ real_option = click.option(
 @elastic_option
 @set_option
 @real_option
+@strict_option
 @click.option("--split", type=float, default=0.9, show_default=True, help="With --real: training fraction.")
 @click.option(
     "--model", "model_name", default="crnn_ctc", show_default=True, help="A model from `synthgap models`."
@@ -43,8 +48,8 @@ real_option = click.option(
 @click.option("--val-every", type=int, default=200, show_default=True, help="Validate every N steps.")
 @click.option("--device", help="torch device (default: cuda when present, else cpu).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="New checkpoint folder.")
-def train(style, elastic, overrides, real, split, model_name, size, steps, minutes, seed, batch_size, lr,
-          workers, cache, val_every, device, out) -> None:  # fmt: skip
+def train(style, elastic, overrides, real, strict, split, model_name, size, steps, minutes, seed, batch_size,
+          lr, workers, cache, val_every, device, out) -> None:  # fmt: skip
     """Train MODEL on STYLE (or a real folder) and write a checkpoint folder to OUT."""
     from synthgap.models.training import train as run_training
 
@@ -52,8 +57,8 @@ def train(style, elastic, overrides, real, split, model_name, size, steps, minut
         raise UsageError("batch-size must be >= 1 and cache 0 or >= batch-size", field="cache")
     path = run_training(
         out, model=model_name, size=size, style=style, elastic=elastic, overrides=parse_overrides(overrides),
-        real=real, split=split, steps=steps, minutes=minutes, seed=seed, batch_size=batch_size, lr=lr,
-        workers=workers, cache=cache, val_every=val_every, device=device,
+        real=real, split=split, strict=strict, steps=steps, minutes=minutes, seed=seed, batch_size=batch_size,
+        lr=lr, workers=workers, cache=cache, val_every=val_every, device=device,
     )  # fmt: skip
     config = json.loads((path / "config.json").read_text())
     click.echo(
@@ -97,6 +102,7 @@ def _check_style_fits(model, gen, ckpt: Path) -> None:
 @click.option("-n", "n", type=int, default=1000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @real_option
+@strict_option
 @click.option(
     "--all", "use_all", is_flag=True,
     help="With --real on the checkpoint's own training folder: score all images, not just the held-out part.",
@@ -112,13 +118,26 @@ def _check_style_fits(model, gen, ckpt: Path) -> None:
     "--out", type=click.Path(path_type=Path), help="Folder for the JSON/CSV (default CHECKPOINT/eval)."
 )
 def evaluate_cmd(
-    checkpoint, style, elastic, overrides, n, seed, real, use_all, beam, no_timing, workers, threads, out
+    checkpoint,
+    style,
+    elastic,
+    overrides,
+    n,
+    seed,
+    real,
+    strict,
+    use_all,
+    beam,
+    no_timing,
+    workers,
+    threads,
+    out,
 ):
     """Score CHECKPOINT: recognition rate, character accuracy, breaking time; writes JSON + CSV."""
     from synthgap.generators import create_generator
     from synthgap.models.checkpoint import load_checkpoint
     from synthgap.models.evaluation import evaluate
-    from synthgap.realdata import load_real_folder, split_indices
+    from synthgap.realdata import load_real, split_indices
 
     if (style is None) == (real is None):
         raise UsageError("give exactly one of --style and --real", field="style")
@@ -143,8 +162,9 @@ def evaluate_cmd(
                   "seed": seed}  # fmt: skip
     else:
         case_sensitive = bool(meta.get("case_sensitive", False))
-        images, texts, _ = load_real_folder(real, model.charset, case_sensitive)
-        texts = texts if case_sensitive else [t.lower() for t in texts]
+        real_set = load_real(real, charset=model.charset, lengths=(1, model.max_len),
+                             case_sensitive=case_sensitive, strict=strict)  # fmt: skip
+        images, texts = real_set.images, real_set.labels
         tag, source = f"real-{real.resolve().name}", {"real": str(real.resolve())}
         if meta.get("real") == str(real.resolve()) and not use_all:
             _, held = split_indices(len(texts), meta["split"], meta["seed"])

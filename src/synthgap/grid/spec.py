@@ -342,11 +342,13 @@ def _real(table: Any, source: str, base_dir: Path | None) -> tuple[tuple[str, st
 
 
 def known_models() -> list[str] | None:
-    """Registered model names, or None while ``synthgap.models`` has no ``list_models`` yet."""
+    """Registered model names and ``peer:NAME`` rows, or None while ``synthgap.models`` has no
+    ``list_models`` yet."""
     import synthgap.models
+    from synthgap.peers import PREFIX, list_peers
 
     lister = getattr(synthgap.models, "list_models", None)
-    return None if lister is None else list(lister())
+    return None if lister is None else list(lister()) + [PREFIX + p for p in list_peers()]
 
 
 def validate_grid(grid: Grid, *, styles: list[str] | None = None, models: list[str] | None = None) -> None:
@@ -356,6 +358,7 @@ def validate_grid(grid: Grid, *, styles: list[str] | None = None, models: list[s
     package has no ``list_models``).
     """
     from synthgap.generators import list_generators
+    from synthgap.peers import PEERS, peer_name
     from synthgap.perturbations import list_perturbations
 
     src = grid.source
@@ -366,6 +369,11 @@ def validate_grid(grid: Grid, *, styles: list[str] | None = None, models: list[s
         for v in values:
             if known is not None and v not in known:
                 raise _fail(src, key, f"unknown name {v!r}; known: {', '.join(sorted(known))}")
+    for model in grid.models:  # a peer row must be runnable here before any training starts
+        if peer_name(model) is not None:
+            missing = PEERS.entry(peer_name(model)).factory.missing()
+            if missing:
+                raise _fail(src, "models", f"{model}: not installed ({missing})")
     shifts = list_perturbations(family="image") + list_perturbations(family="generative")
     for name, _ in grid.perturbations:
         if name not in shifts:

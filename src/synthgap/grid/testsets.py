@@ -4,22 +4,19 @@
 - image perturbations: that same clean set, perturbed with ``default_rng(cell.test_seed)``;
 - generative perturbations: samples of the shifted prior (``perturbation.generator``);
 - ``transfer``: the target style's clean set (``cell.test_style`` is the target);
-- ``real``: every image in ``cell.real_path``, label = file stem (``test_size`` does not apply).
+- ``real``: every image in ``cell.real_path`` whose label (file stem, folded by the style's case
+  rule) fits the style's charset and length prior (``synthgap.realdata.load_real``; the others are
+  skipped with a warning and counted in ``TestSet.skipped``); ``test_size`` does not apply.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from synthgap.errors import UsageError
-from synthgap.generators import HEIGHT, WIDTH, Latent, create_generator
+from synthgap.generators import Latent, create_generator
 from synthgap.grid.spec import CLEAN, REAL, TRANSFER, Cell, seed_of_test_set
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp"}
 
 
 @dataclass(frozen=True)
@@ -29,28 +26,17 @@ class TestSet:
     images: np.ndarray  # uint8 (N, 50, 200)
     texts: list[str]
     latents: list[Latent] | None  # None for real images
-
-
-def load_real(folder: str | Path) -> TestSet:
-    """Real captchas: gray 200x50 (resized if needed), labelled by file name."""
-    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise UsageError(f"real: no images in {folder}", field="real")
-    images = np.empty((len(files), HEIGHT, WIDTH), np.uint8)
-    for i, f in enumerate(files):
-        with Image.open(f) as im:
-            im = im.convert("L")
-            if im.size != (WIDTH, HEIGHT):
-                im = im.resize((WIDTH, HEIGHT), Image.Resampling.BILINEAR)
-            images[i] = np.asarray(im)
-    return TestSet(images, [f.stem for f in files], None)
+    skipped: int = 0  # real files left out (unreadable, or label outside the style's prior)
 
 
 def make_test_set(cell: Cell) -> TestSet:
     from synthgap.perturbations import create_perturbation, perturbation_family
 
     if cell.perturbation == REAL:
-        return load_real(cell.real_path)
+        from synthgap.realdata import for_style, load_real
+
+        real = load_real(cell.real_path, **for_style(cell.test_style))
+        return TestSet(real.images, real.labels, None, len(real.skipped))
     n, style = cell.test_size, cell.test_style
     if cell.perturbation in (CLEAN, TRANSFER):
         images, latents = create_generator(style).generate(n, cell.test_seed)

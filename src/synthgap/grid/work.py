@@ -1,5 +1,10 @@
 """The work of a grid cell, done by the models layer: train a run, score a cell's test set.
 
+Clean and real cells also store ``correct_bits``: one character per test captcha, "1" where the
+whole string was right, in test-set order (real: sorted file names), so ``synthgap gap`` can
+bootstrap intervals from the cells table alone; real cells store ``real_skipped``, the files the
+real loader left out.
+
 Module-level functions so that every executor (process pool, dask) can pickle them.
 """
 
@@ -16,8 +21,21 @@ from synthgap.grid.spec import CLEAN, REAL, Cell, Run, coordinate_seed
 
 
 def train_run(run: Run, out_dir: Path) -> Path:
-    """Train ``run`` on fresh samples of its style and variant; the checkpoint goes in out_dir."""
+    """Train ``run`` on fresh samples of its style and variant; the checkpoint goes in out_dir.
+
+    A peer row (``peer:NAME``) is not trained: its "checkpoint" is peer.json, the peer's config
+    with the style's charset it reads with."""
     from synthgap.models.training import train
+    from synthgap.peers import create_peer, peer_name
+
+    if peer_name(run.model) is not None:
+        from synthgap.generators import create_generator
+        from synthgap.io import atomic_write_bytes
+
+        peer = create_peer(peer_name(run.model), charset=create_generator(run.style).config.charset)
+        path = Path(out_dir) / "peer.json"
+        atomic_write_bytes(path, (json.dumps(peer.config(), indent=1) + "\n").encode())
+        return path
 
     return train(
         Path(out_dir) / "checkpoint", style=run.style, elastic=run.elastic, model=run.model, size=run.size,
@@ -34,15 +52,26 @@ def case_rule(cell: Cell) -> bool:
     )
 
 
+def load_model(checkpoint: Path):
+    """A trained checkpoint folder, or a peer from the peer.json a peer row's train_run wrote."""
+    from synthgap.models.checkpoint import load_checkpoint
+    from synthgap.peers import create_peer
+
+    checkpoint = Path(checkpoint)
+    if checkpoint.name == "peer.json":
+        config = json.loads(checkpoint.read_text())
+        return create_peer(config["peer"], charset=config["charset"])
+    return load_checkpoint(checkpoint)
+
+
 def evaluate_cell(cell: Cell, checkpoint: Path) -> dict[str, Any]:
     """Recognition and character accuracy on the cell's test set; breaking time on clean cells only
     (it is a property of the model, and timing every cell would triple the grid's cost); the model's
     calibration on the whole set, and the importance-sampled posterior's on a seeded subset."""
     from synthgap.grid.testsets import make_test_set
-    from synthgap.models.checkpoint import load_checkpoint
     from synthgap.models.evaluation import evaluate
 
-    model = load_checkpoint(checkpoint)
+    model = load_model(checkpoint)
     test = make_test_set(cell)
     case_sensitive = case_rule(cell)
     scores = evaluate(model, test.images, test.texts, case_sensitive, timing=cell.perturbation == CLEAN)
@@ -50,9 +79,13 @@ def evaluate_cell(cell: Cell, checkpoint: Path) -> dict[str, Any]:
     metrics = {k: scores[k] for k in keep if k in scores}
     if cell.perturbation == REAL:
         metrics["real_path"] = str(cell.real_path)
-    metrics.update(model_calibration(model, test.images, test.texts, case_sensitive))
-    if cell.posterior.size > 0 and model.meta.get("style"):  # a posterior needs the training prior
-        metrics.update(posterior_calibration(model, cell, test.images, test.texts, case_sensitive))
+        metrics["real_skipped"] = test.skipped
+    if cell.perturbation in (CLEAN, REAL):  # per-captcha outcomes, for `synthgap gap` intervals
+        metrics["correct_bits"] = "".join("1" if r["correct"] else "0" for r in scores["predictions"])
+    if hasattr(model, "confidence"):  # trained models; peers give strings only
+        metrics.update(model_calibration(model, test.images, test.texts, case_sensitive))
+        if cell.posterior.size > 0 and model.meta.get("style"):  # a posterior needs the training prior
+            metrics.update(posterior_calibration(model, cell, test.images, test.texts, case_sensitive))
     return metrics
 
 

@@ -1,0 +1,19 @@
+"""Collect the eval-peer JSONs of a folder into peers.csv and print it (used by measure_peers.sh)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+out = Path(sys.argv[1] if len(sys.argv) > 1 else "results/peers")
+rows = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
+df = pd.DataFrame(rows)
+df["restricted"] = df["charset"].notna()
+cols = ["peer", "version", "real", "style", "restricted", "charset", "n", "skipped", "recognition_rate",
+        "char_accuracy", "case_sensitive", "ms_per_captcha_batch1", "ms_per_captcha_batch256"]  # fmt: skip
+df = df.reindex(columns=cols).sort_values(["real", "peer", "restricted"])
+df.to_csv(out / "peers.csv", index=False)
+print(df.drop(columns=["charset", "version"]).to_markdown(index=False, floatfmt=".4f"))
