@@ -2,23 +2,13 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from clitools import synthgap as run
 from PIL import Image
 
 from synthgap.generators import Latent, create_generator
-
-
-def run(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-c", "from synthgap.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-    )
 
 
 def test_generate_writes_images_labels_and_manifest(tmp_path):

@@ -1,18 +1,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
+from clitools import synthgap as run
 from PIL import Image
-
-
-def run(*args):
-    return subprocess.run(
-        [sys.executable, "-c", "from synthgap.cli import main; main()", *args], capture_output=True, text=True
-    )
-
 
 TINY = ["--style", "wikipedia", "--set", "charset=abc", "--set", "lengths=[2,3]"]
 

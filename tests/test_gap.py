@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
+from clitools import synthgap
 
 from synthgap.gap import elastic_vs_plain, gap_table
 
@@ -84,11 +82,6 @@ steps = 2
 [real]
 wikipedia = "{real}"
 """
-
-
-def synthgap(*args):
-    return subprocess.run([sys.executable, "-c", "from synthgap.cli import main; main()", *args],
-                          capture_output=True, text=True)  # fmt: skip
 
 
 def test_run_then_gap(tmp_path, shared_data):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
+from clitools import synthgap
 
 TINY = """
 name = "tiny"
@@ -24,11 +23,6 @@ gaussian_noise = [2]
 size = 3
 M = 8
 """
-
-
-def synthgap(*args):
-    return subprocess.run([sys.executable, "-c", "from synthgap.cli import main; main()", *args],
-                          capture_output=True, text=True)  # fmt: skip
 
 
 def test_run_then_report(tmp_path):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from clitools import synthgap
 from PIL import Image
 
 from synthgap.errors import UsageError
@@ -160,11 +158,6 @@ def test_grid_posterior_settings_parse_and_validate():
 
 
 # -- the command -------------------------------------------------------------------------------
-
-
-def synthgap(*args):
-    return subprocess.run([sys.executable, "-c", "from synthgap.cli import main; main()", *args],
-                          capture_output=True, text=True)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
