@@ -6,7 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SG=.venv/bin/synthgap
-V2=(--set charset=2345678bcdefgmnpwxy --set "lengths=[5,5]")  # captcha_v2 stand-in until that style lands
 
 run() {  # name, train args..., --, eval args...
     local name=$1; shift
@@ -22,12 +21,12 @@ declare -A RUNS=(
     [wikipedia-crnn_ctc]="--style wikipedia --model crnn_ctc --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-multihead_cnn]="--style wikipedia --model multihead_cnn --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-paper_lstm]="--style wikipedia --model paper_lstm --minutes 10 -- --style wikipedia -n 1000 --seed 100"
-    [v2standin-crnn_ctc]="--style wikipedia ${V2[*]} --model crnn_ctc --minutes 10 -- --style wikipedia ${V2[*]} -n 1000 --seed 100"
+    [captcha_v2-crnn_ctc]="--style captcha_v2 --model crnn_ctc --minutes 10 -- --style captcha_v2 -n 1000 --seed 100"
     [real_v2-crnn_ctc]="--real ../shared/data/captcha_images_v2 --split 0.9 --model crnn_ctc --minutes 5 -- --real ../shared/data/captcha_images_v2"
     [real_v2-multihead_cnn]="--real ../shared/data/captcha_images_v2 --split 0.9 --model multihead_cnn --minutes 3 -- --real ../shared/data/captcha_images_v2"
 )
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(wikipedia-crnn_ctc v2standin-crnn_ctc real_v2-crnn_ctc wikipedia-multihead_cnn wikipedia-paper_lstm)
+[ ${#names[@]} -gt 0 ] || names=(wikipedia-crnn_ctc captcha_v2-crnn_ctc real_v2-crnn_ctc wikipedia-multihead_cnn wikipedia-paper_lstm)
 for name in "${names[@]}"; do
     # shellcheck disable=SC2086
     run "$name" ${RUNS[$name]}
