@@ -47,6 +47,8 @@ class Recognizer(nn.Module):
     name: ClassVar[str]
     #: Adam learning rate the common loop uses unless told otherwise, per size
     default_lr: ClassVar[dict[str, float]] = {"cpu": 1e-3, "paper": 1e-3}
+    #: batch size the common loop uses unless told otherwise, per size
+    default_batch: ClassVar[dict[str, int]] = {"cpu": 128, "paper": 128}
     #: True when training needs the generator's latents, not only the text
     needs_latents: ClassVar[bool] = False
     input_sizes: ClassVar[dict[str, tuple[int, int]]] = {"cpu": (32, 128), "paper": (50, 200)}

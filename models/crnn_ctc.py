@@ -47,6 +47,9 @@ def ctc_greedy(best: np.ndarray, charset: str) -> list[str]:
 
 @register_model("crnn_ctc")
 class CrnnCtc(Recognizer):
+    # batch 64 trains as many samples/s as 128 on 1 CPU thread and makes twice the updates
+    default_batch = {"cpu": 64, "paper": 128}
+
     def __init__(self, charset: str, max_len: int, size: str = "cpu", latents=None, beam: int = 0) -> None:
         super().__init__(charset, max_len, size, latents)
         convs, hidden = ARCH[size]

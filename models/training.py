@@ -201,10 +201,11 @@ def train(
     real: Path | None = None,
     split: float = 0.9,
     strict: bool = False,
+    real_val: float = 0.0,
     steps: int | None = None,
     minutes: float | None = None,
     seed: int = 0,
-    batch_size: int = 128,
+    batch_size: int | None = None,
     lr: float | None = None,
     workers: int | None = None,
     cache: int = 0,
@@ -227,7 +228,7 @@ def train(
     dev = pick_device(device)
     workers = default_workers(dev) if workers is None else workers
     threads = configure_threads(dev, workers)
-    meta: dict[str, Any] = {"seed": seed, "size": size, "batch_size": batch_size, "cache": cache}
+    meta: dict[str, Any] = {"seed": seed, "size": size, "cache": cache}
 
     if style is not None:
         gen = create_generator(style, elastic=elastic, **(overrides or {}))
@@ -246,13 +247,21 @@ def train(
         images, labels, case_sensitive = real_set.images, real_set.labels, False
         charset = "".join(sorted(set("".join(labels))))
         tr, ho = split_indices(len(labels), split, seed)
+        n_heldout = len(ho)
+        if real_val:  # validate on a seeded part of the training side; the held-out part stays unseen
+            keep, val_part = split_indices(len(tr), 1 - real_val, seed + 1)
+            tr, ho = tr[keep], tr[val_part]
         net = create_model(model, charset=charset, max_len=max(map(len, labels)), size=size)
         if net.needs_latents:
             raise UsageError(f"model: {model} needs synthetic latents; train it with --style", field="model")
         val_images, val_texts = images[ho], [labels[i] for i in ho]
         meta.update(style=None, variant="real", real=str(folder.resolve()), split=split, n_train=len(tr),
-                    n_heldout=len(ho))  # fmt: skip
+                    n_heldout=n_heldout, real_val=real_val, n_val=len(ho))  # fmt: skip
     net.to(dev).train()
+    batch_size = batch_size or net.default_batch[size]
+    if cache and cache < batch_size:
+        raise UsageError(f"cache: must be 0 or >= the batch size {batch_size}", field="cache")
+    meta["batch_size"] = batch_size
     lr = lr if lr is not None else net.default_lr[size]
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     if style is not None:

@@ -76,3 +76,18 @@ def test_train_paper_lstm_on_real_folder_exits_2(tmp_path):
     r = run("train", "--real", str(tmp_path), "--model", "paper_lstm", "--steps", "1", "--split", "0.5",
             "--out", str(tmp_path / "ck"))  # fmt: skip
     assert r.returncode == 2 and "needs synthetic latents" in r.stderr
+
+
+def test_real_val_carves_validation_from_the_training_side(tmp_path):
+    from synthgap.realdata import split_indices
+
+    for i, label in enumerate(["ab", "ba", "aab", "bba", "abb", "baa", "bab", "aba", "bb", "aa"]):
+        Image.new("L", (200, 50), 40 * (i % 6)).save(tmp_path / f"{label}.png")
+    out = tmp_path.parent / f"{tmp_path.name}-ck"
+    r = run("train", "--real", str(tmp_path), "--split", "0.8", "--real-val", "0.25", "--steps", "1",
+            "--batch-size", "2", "--seed", "3", "--out", str(out))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    config = json.loads((out / "config.json").read_text())
+    assert (config["n_train"], config["n_val"], config["n_heldout"]) == (6, 2, 2)
+    # the held-out part is the one `eval --real` uses: the same seeded split as without --real-val
+    assert len(split_indices(10, 0.8, 3)[1]) == config["n_heldout"]

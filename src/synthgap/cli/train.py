@@ -32,13 +32,18 @@ strict_option = click.option(
 @strict_option
 @click.option("--split", type=float, default=0.9, show_default=True, help="With --real: training fraction.")
 @click.option(
+    "--real-val", type=float, default=0.0, show_default=True,
+    help="With --real: validate on this seeded fraction of the training side (not trained on) "
+    "instead of the held-out part, to make choices without looking at the held-out images.",
+)  # fmt: skip
+@click.option(
     "--model", "model_name", default="crnn_ctc", show_default=True, help="A model from `synthgap models`."
 )
 @click.option("--size", type=click.Choice(["cpu", "paper"]), default="cpu", show_default=True)
 @click.option("--steps", type=int, help="Training steps (batches).")
 @click.option("--minutes", type=float, help="Train for this wall time instead of a step count.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--batch-size", type=int, default=128, show_default=True)
+@click.option("--batch-size", type=int, help="Batch size (default: the model's, per size).")
 @click.option("--lr", type=float, help="Adam learning rate (default: the model's, per size).")
 @click.option("--workers", type=int, help="Render processes (default: cores - 1 on CPU).")
 @click.option(
@@ -48,17 +53,17 @@ strict_option = click.option(
 @click.option("--val-every", type=int, default=200, show_default=True, help="Validate every N steps.")
 @click.option("--device", help="torch device (default: cuda when present, else cpu).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="New checkpoint folder.")
-def train(style, elastic, overrides, real, strict, split, model_name, size, steps, minutes, seed, batch_size,
-          lr, workers, cache, val_every, device, out) -> None:  # fmt: skip
+def train(style, elastic, overrides, real, strict, split, real_val, model_name, size, steps, minutes, seed,
+          batch_size, lr, workers, cache, val_every, device, out) -> None:  # fmt: skip
     """Train MODEL on STYLE (or a real folder) and write a checkpoint folder to OUT."""
     from synthgap.models.training import train as run_training
 
-    if batch_size < 1 or cache < 0 or (cache and cache < batch_size):
+    if (batch_size is not None and batch_size < 1) or cache < 0 or (cache and cache < (batch_size or 1)):
         raise UsageError("batch-size must be >= 1 and cache 0 or >= batch-size", field="cache")
     path = run_training(
         out, model=model_name, size=size, style=style, elastic=elastic, overrides=parse_overrides(overrides),
-        real=real, split=split, strict=strict, steps=steps, minutes=minutes, seed=seed, batch_size=batch_size,
-        lr=lr, workers=workers, cache=cache, val_every=val_every, device=device,
+        real=real, split=split, strict=strict, real_val=real_val, steps=steps, minutes=minutes, seed=seed,
+        batch_size=batch_size, lr=lr, workers=workers, cache=cache, val_every=val_every, device=device,
     )  # fmt: skip
     config = json.loads((path / "config.json").read_text())
     click.echo(
