@@ -213,8 +213,12 @@ def train(
     val_every: int = 200,
     device: str | None = None,
     progress: bool = True,
+    desc: str | None = None,
 ) -> Path:
-    """Train ``model`` on a style's fresh samples (or a real folder) and write checkpoint ``out``."""
+    """Train ``model`` on a style's fresh samples (or a real folder) and write checkpoint ``out``.
+
+    ``desc`` labels the progress bar; a labelled bar is transient (the grid's bar for its cell).
+    """
     if (steps is None) == (minutes is None):
         raise UsageError("give exactly one of steps and minutes", field="steps")
     if (steps is not None and steps < 1) or (minutes is not None and minutes <= 0):
@@ -270,7 +274,9 @@ def train(
         source = RealBatches(images[tr], [labels[i] for i in tr], seed, batch_size, net.input_hw)
 
     t0, step, seen, acc, val = time.time(), 0, 0, 0.0, {}
-    bar = tqdm(total=steps, disable=not progress, unit="step", dynamic_ncols=True)
+    bar = tqdm(
+        total=steps, disable=not progress, unit="step", dynamic_ncols=True, desc=desc, leave=desc is None
+    )
     try:
         while (step < steps) if steps is not None else (time.time() - t0 < minutes * 60):
             progress = step / steps if steps is not None else (time.time() - t0) / (minutes * 60)

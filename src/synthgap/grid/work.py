@@ -39,7 +39,8 @@ def train_run(run: Run, out_dir: Path) -> Path:
 
     return train(
         Path(out_dir) / "checkpoint", style=run.style, elastic=run.elastic, model=run.model, size=run.size,
-        steps=run.budget.steps, minutes=run.budget.minutes, seed=run.train_seed, progress=False,
+        steps=run.budget.steps, minutes=run.budget.minutes, seed=run.train_seed,
+        desc=f"train {run.style} {run.variant} {run.model}",
     )  # fmt: skip
 
 
