@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from synthgap import __version__
+from synthgap import __version__, versions
 from synthgap.errors import UsageError
 from synthgap.grid.spec import CLEAN, REAL, TRANSFER, Cell, Grid, Run
 from synthgap.grid.store import (
@@ -137,7 +137,8 @@ def eval_task(root: Path, record: dict[str, Any], cell: Cell, checkpoint: str, e
 
 def store_cell(root: Path, record: dict, metrics: dict, error: str | None, seconds: float | None) -> dict:
     record = {**record, "metrics": metrics, "error": error, "eval_seconds": seconds, "host": platform.node(),
-              "synthgap_version": __version__, "finished_at": _now()}  # fmt: skip
+              "synthgap_version": __version__, "versions": json.dumps(versions(), sort_keys=True),
+              "finished_at": _now()}  # fmt: skip
     write_cell(root, record)
     return record
 

@@ -43,11 +43,12 @@ from synthgap.io import atomic_write_bytes, check_writable_dir
 #   error                 empty, or one line saying why this cell has no metrics
 #   train_seconds, eval_seconds    wall-clock (train_seconds empty when the run was trained earlier)
 #   host, synthgap_version, finished_at   where, with what, and when (UTC) the cell finished
+#   versions              JSON of the package versions that can change a number (synthgap.versions())
 COLUMNS = [
     "cell_id", "run_id", "grid", "style", "variant", "model", "size", "seed", "train_seed",
     "test_style", "perturbation", "family", "severity", "params", "test_seed", "test_size",
     "budget_steps", "budget_minutes", "error", "train_seconds", "eval_seconds", "host",
-    "synthgap_version", "finished_at",
+    "synthgap_version", "versions", "finished_at",
 ]  # fmt: skip
 
 
