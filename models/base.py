@@ -157,6 +157,17 @@ class Recognizer(nn.Module):
         strings = self.predict(images, batch_size)
         return strings, np.exp(self.log_prob(images, strings, batch_size))
 
+    def column_draws(self, images: np.ndarray, m: int, rng: np.random.Generator):
+        """Per-position class log-probabilities (n, t, k) and m independent draws per position
+        (n, m, t): what the column- and position-wise models sample strings from."""
+        self.eval()
+        logp = self(self.preprocess(images))
+        n, t, k = logp.shape
+        ids = torch.multinomial(
+            logp.exp().reshape(n * t, k), m, replacement=True, generator=self.torch_generator(rng)
+        )
+        return logp, ids.reshape(n, t, m).permute(0, 2, 1)
+
     def torch_generator(self, rng: np.random.Generator) -> torch.Generator:
         """A torch generator seeded from ``rng``, on the model's device: sampling stays reproducible."""
         g = torch.Generator(device=self.device)

@@ -112,12 +112,9 @@ class CrnnCtc(Recognizer):
     @torch.inference_mode()
     def sample(self, images, m, rng):
         """Strings drawn by sampling a path per column and collapsing it; log q sums over all paths."""
-        self.eval()
-        logp = self(self.preprocess(images))
-        n, t, k = logp.shape
-        g = self.torch_generator(rng)
-        paths = torch.multinomial(logp.exp().reshape(n * t, k), m, replacement=True, generator=g)
-        paths = paths.reshape(n, t, m).permute(0, 2, 1).reshape(n * m, t).cpu().numpy()
+        logp, paths = self.column_draws(images, m, rng)
+        n, t, _ = logp.shape
+        paths = paths.reshape(n * m, t).cpu().numpy()
         texts = ctc_greedy(paths, self.charset)
         tg = self.targets(texts)
         rep = logp.repeat_interleave(m, dim=0)

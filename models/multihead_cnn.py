@@ -89,12 +89,8 @@ class MultiheadCnn(Recognizer):
     @torch.inference_mode()
     def sample(self, images, m, rng):
         """Positions drawn independently; a string stops at its first end, which log q includes."""
-        self.eval()
-        logp = self(self.preprocess(images))
+        logp, ids = self.column_draws(images, m, rng)  # ids: (n, m, t)
         n, t, k = logp.shape
-        g = self.torch_generator(rng)
-        ids = torch.multinomial(logp.exp().reshape(n * t, k), m, replacement=True, generator=g)
-        ids = ids.reshape(n, t, m).permute(0, 2, 1)  # (n, m, t)
         lp = logp.unsqueeze(1).expand(n, m, t, k).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
         ended_before = torch.cumsum((ids == self.end).int(), -1) - (ids == self.end).int() > 0
         log_q = lp.masked_fill(ended_before, 0.0).sum(-1)
