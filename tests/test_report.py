@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthgap.report import build_report, corruption_errors, real_gap, robustness, transfer_matrix
+from synthgap.gap import gap_table
+from synthgap.report import build_report, corruption_errors, robustness, transfer_matrix
 
 
 def _row(
@@ -15,7 +16,7 @@ def _row(
     return dict(
         style=style, model=model, size="cpu", seed=0, variant=variant, test_style=test_style,
         perturbation=perturbation, family=family, severity=severity, recognition_rate=recognition,
-        char_accuracy=recognition, ms_per_captcha_batch1=1.0, ms_per_captcha_batch256=0.5, error=None,
+        char_accuracy=recognition, ms_per_captcha_batch1=1.0, ms_per_captcha_batch256=0.5, error=None, n=10,
     )  # fmt: skip
 
 
@@ -54,7 +55,7 @@ def test_transfer_matrix_has_train_style_rows_and_test_style_columns(cells):
 
 
 def test_real_gap_in_points(cells):
-    g = real_gap(cells).set_index(["model", "variant"])
+    g = gap_table(cells).set_index(["model", "variant"])
     assert g.loc[("b", "elastic"), "gap_points"] == pytest.approx(60.0)
 
 

@@ -14,7 +14,8 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 
-def _fold(texts: Sequence[str], case_sensitive: bool) -> list[str]:
+def fold(texts: Sequence[str], case_sensitive: bool) -> list[str]:
+    """The texts as scored: lower-cased unless the case rule is case-sensitive."""
     return list(texts) if case_sensitive else [t.lower() for t in texts]
 
 
@@ -28,7 +29,7 @@ def _check(pred: Sequence[str], truth: Sequence[str]) -> None:
 def correct(pred: Sequence[str], truth: Sequence[str], case_sensitive: bool = False) -> list[bool]:
     """Whole-string correctness of each captcha."""
     _check(pred, truth)
-    return [p == t for p, t in zip(_fold(pred, case_sensitive), _fold(truth, case_sensitive), strict=True)]
+    return [p == t for p, t in zip(fold(pred, case_sensitive), fold(truth, case_sensitive), strict=True)]
 
 
 def recognition_rate(pred: Sequence[str], truth: Sequence[str], case_sensitive: bool = False) -> float:
@@ -40,7 +41,7 @@ def char_accuracy(pred: Sequence[str], truth: Sequence[str], case_sensitive: boo
     _check(pred, truth)
     return [
         1.0 - Levenshtein.normalized_distance(p, t)
-        for p, t in zip(_fold(pred, case_sensitive), _fold(truth, case_sensitive), strict=True)
+        for p, t in zip(fold(pred, case_sensitive), fold(truth, case_sensitive), strict=True)
     ]
 
 

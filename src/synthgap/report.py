@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from synthgap.errors import UsageError
+from synthgap.gap import gap_table
 
 RUN_KEYS = ["style", "model", "size", "seed"]
 SEVERITY_FAMILIES = ("image", "generative")
@@ -98,17 +99,6 @@ def table_one(df: pd.DataFrame) -> pd.DataFrame:
     return rows.groupby(["style", "model", "size", "variant"], as_index=False)[cols].mean()
 
 
-def real_gap(df: pd.DataFrame) -> pd.DataFrame:
-    """Synthetic clean vs real recognition per run, and the gap in points (real sets only)."""
-    clean = df[df["family"] == "clean"].set_index(RUN_KEYS + ["variant"])["recognition_rate"]
-    real = df[df["family"] == "real"].set_index(RUN_KEYS + ["variant"])["recognition_rate"]
-    if real.empty:
-        return pd.DataFrame()
-    out = pd.DataFrame({"synthetic": clean.reindex(real.index), "real": real})
-    out["gap_points"] = 100.0 * (out["synthetic"] - out["real"])
-    return out.reset_index()
-
-
 CALIBRATION = ["recognition_rate", "mean_confidence", "ece", "brier", "nll_true", "is_recognition_rate",
                "is_mean_confidence", "is_ece", "is_credible90_coverage", "is_ess_mean"]  # fmt: skip
 
@@ -172,7 +162,7 @@ def build_report(df: pd.DataFrame, baseline: str | None = None) -> Report:
         "Robustness: recognition by perturbation and severity (drop from clean, points)": robustness(df),
         "Cross-style transfer: recognition (rows train, columns test)": transfer_matrix(df),
         f"Corruption error relative to {baseline} (mCE)": corruption_errors(df, baseline),
-        "Synthetic-to-real gap": real_gap(df),
+        "Synthetic-to-real gap": gap_table(df),
         "Calibration by severity: recognition, mean confidence, ECE (model and IS posterior)": (
             calibration_by_severity(df)
         ),

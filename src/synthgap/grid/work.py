@@ -90,10 +90,6 @@ def evaluate_cell(cell: Cell, checkpoint: Path) -> dict[str, Any]:
     return metrics
 
 
-def fold(text: str, case_sensitive: bool) -> str:
-    return text if case_sensitive else text.lower()
-
-
 def model_calibration(model, images, texts, case_sensitive: bool) -> dict[str, Any]:
     """The model's own confidence in its predictions: calibration columns and reliability counts.
 
@@ -128,6 +124,7 @@ def posterior_calibration(model, cell: Cell, images, texts, case_sensitive: bool
     set coverage, ESS, and the share of captchas where no sample was possible under the prior."""
     from synthgap import calibration
     from synthgap.inference import generator_for, model_posteriors
+    from synthgap.metrics import fold
 
     idx = posterior_subset(cell, len(texts))
     spec = cell.posterior
@@ -137,15 +134,16 @@ def posterior_calibration(model, cell: Cell, images, texts, case_sensitive: bool
         sigma=spec.sigma, dim=spec.dim,
     )  # fmt: skip
     seconds = time.perf_counter() - t0
-    truths = [fold(texts[i], case_sensitive) for i in idx]
+    truths = fold([texts[i] for i in idx], case_sensitive)
     conf, ok, p_true, covered = [], [], [], []
     for post, truth in zip(posts, truths, strict=True):
-        folded = [fold(s, case_sensitive) for s in post.strings]
+        folded = fold(post.strings, case_sensitive)
         conf.append(post.confidence)
         ok.append(post.map is not None and folded[0] == truth)
         p_true.append(min(1.0, float(sum(p for s, p in zip(folded, post.probs, strict=True) if s == truth))))
-        in_set = post.strings and truth in {fold(s, case_sensitive) for s in calibration.credible_set(
-            post.strings, post.probs, 0.9)}  # fmt: skip
+        in_set = post.strings and truth in fold(
+            calibration.credible_set(post.strings, post.probs, 0.9), case_sensitive
+        )
         covered.append(bool(in_set))
     summary = calibration.calibration_summary(conf, ok, p_true)
     return {
