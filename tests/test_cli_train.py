@@ -91,3 +91,25 @@ def test_real_val_carves_validation_from_the_training_side(tmp_path):
     assert (config["n_train"], config["n_val"], config["n_heldout"]) == (6, 2, 2)
     # the held-out part is the one `eval --real` uses: the same seeded split as without --real-val
     assert len(split_indices(10, 0.8, 3)[1]) == config["n_heldout"]
+
+
+def test_eval_skip_look_scores_only_the_images_outside_the_look_set(ckpt, tmp_path):
+    from synthgap.realdata import look_split
+
+    real = tmp_path / "real"
+    real.mkdir()
+    labels = ["ab", "ba", "abc", "cab", "cc", "aa"]
+    for label in labels:
+        Image.new("L", (200, 50), 255).save(real / f"{label}.png")
+    r = run("eval", str(ckpt), "--real", str(real), "--skip-look", "2", "--no-timing", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    report = json.loads((tmp_path / "real-real-nolook2-seed0.json").read_text())
+    scored = [
+        row.split(",")[0] for row in (tmp_path / "real-real-nolook2-seed0.csv").read_text().splitlines()[1:]
+    ]
+    _, rest = look_split(6, 2, 0)
+    assert report["n"] == 4 and scored == [sorted(labels)[i] for i in rest]
+    bad = run(
+        "eval", str(ckpt), "--real", str(real), "--skip-look", "6", "--no-timing", "--out", str(tmp_path)
+    )
+    assert bad.returncode == 2 and "look" in bad.stderr

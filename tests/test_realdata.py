@@ -108,3 +108,15 @@ def test_real_captcha_v2_folder_fits_its_style(shared_data):
 def test_real_facebook_sample_keeps_case(shared_data):
     real = load_real(shared_data / "facebook-sample", **for_style("facebook"), strict=True)
     assert len(real.labels) == 10 and any(t != t.lower() for t in real.labels)
+
+
+def test_look_split_is_seeded_disjoint_and_complete():
+    from synthgap.realdata import look_split
+
+    look, rest = look_split(1040, 100, seed=0)
+    assert len(look) == 100 and len(rest) == 940
+    assert sorted(np.concatenate([look, rest]).tolist()) == list(range(1040))
+    assert np.array_equal(look, look_split(1040, 100, seed=0)[0])
+    assert not np.array_equal(look, look_split(1040, 100, seed=1)[0])
+    with pytest.raises(UsageError, match="look"):
+        look_split(10, 10)

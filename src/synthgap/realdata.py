@@ -119,3 +119,13 @@ def split_indices(n: int, train_fraction: float, seed: int) -> tuple[np.ndarray,
     if cut in (0, n):
         raise UsageError(f"split: {train_fraction} of {n} images leaves one side empty", field="split")
     return np.sort(order[:cut]), np.sort(order[cut:])
+
+
+def look_split(n: int, n_look: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(look, report) index arrays: a seeded ``n_look`` images that may be looked at while tuning a
+    generator by eye, and the rest, on which the synthetic-to-real number is reported. A stream of
+    its own (``[seed, 7]``), so it never coincides with a training split."""
+    if not 0 < n_look < n:
+        raise UsageError(f"look: must be between 1 and {n - 1} for {n} images, got {n_look}", field="look")
+    order = np.random.default_rng([seed, 7]).permutation(n)
+    return np.sort(order[:n_look]), np.sort(order[n_look:])

@@ -78,12 +78,14 @@ def generate(style, elastic, n, seed, out, workers, overrides) -> None:
     click.echo(f"wrote {n} images of {style} ({gen.variant}) to {out}")
 
 
-def load_real_images(folder: Path, n: int) -> list[tuple[np.ndarray, str]]:
-    """The first ``n`` images of a folder whose file names are labels, as 8-bit gray 200x50."""
-    from synthgap.realdata import load_real
+def load_real_images(folder: Path, n: int, look: int = 0) -> list[tuple[np.ndarray, str]]:
+    """``n`` images of a folder whose file names are labels, as 8-bit gray 200x50: the first ones,
+    or with ``look`` the first of the seeded look set of that many (``realdata.look_split``)."""
+    from synthgap.realdata import load_real, look_split
 
     real = load_real(folder, case_sensitive=True)
-    return list(zip(real.images[:n], real.labels[:n], strict=True))
+    idx = look_split(len(real.labels), look)[0] if look else np.arange(len(real.labels))
+    return [(real.images[i], real.labels[i]) for i in idx[:n]]
 
 
 @cli.command()
@@ -94,11 +96,18 @@ def load_real_images(folder: Path, n: int) -> list[tuple[np.ndarray, str]]:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of real captchas (label = file name) drawn beside the synthetic ones.",
 )
+@click.option(
+    "--look",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Draw the real tiles from the seeded look set of this many images (0: the first files).",
+)
 @click.option("-n", "n", type=int, default=8, show_default=True, help="Rows.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="PNG file to write.")
 @set_option
-def sheet(style, elastic, real, n, seed, out, overrides) -> None:
+def sheet(style, elastic, real, look, n, seed, out, overrides) -> None:
     """Contact sheet: synthetic samples, with real ones beside them when --real is given."""
     gen = create_generator(style, elastic=elastic, **parse_overrides(overrides))
     images, latents = gen.generate(n, seed)
@@ -109,7 +118,7 @@ def sheet(style, elastic, real, n, seed, out, overrides) -> None:
         )
     ]
     if real is not None:
-        columns.append((f"real: {real.name}", load_real_images(real, n)))
+        columns.append((f"real: {real.name}", load_real_images(real, n, look)))
     atomic_write_bytes(out, contact_sheet(columns))
     click.echo(f"wrote {out}")
 

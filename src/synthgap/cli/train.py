@@ -112,6 +112,15 @@ def _check_style_fits(model, gen, ckpt: Path) -> None:
     "--all", "use_all", is_flag=True,
     help="With --real on the checkpoint's own training folder: score all images, not just the held-out part.",
 )  # fmt: skip
+@click.option(
+    "--skip-look",
+    type=int,
+    default=0,
+    show_default=True,
+    help="With --real: leave out the seeded look set of this many images (synthgap.realdata.look_split) "
+    "and score the rest.",
+)
+@click.option("--look-seed", type=int, default=0, show_default=True, help="Seed of the look set.")
 @click.option("--beam", type=int, default=0, show_default=True, help="crnn_ctc: beam width (0 = greedy).")
 @click.option("--no-timing", is_flag=True, help="Skip the breaking-time measurement.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Render processes.")
@@ -132,6 +141,8 @@ def evaluate_cmd(
     real,
     strict,
     use_all,
+    skip_look,
+    look_seed,
     beam,
     no_timing,
     workers,
@@ -142,7 +153,7 @@ def evaluate_cmd(
     from synthgap.generators import create_generator
     from synthgap.models.checkpoint import load_checkpoint
     from synthgap.models.evaluation import evaluate
-    from synthgap.realdata import load_real, split_indices
+    from synthgap.realdata import load_real, look_split, split_indices
 
     if (style is None) == (real is None):
         raise UsageError("give exactly one of --style and --real", field="style")
@@ -158,6 +169,8 @@ def evaluate_cmd(
     if style is not None:
         if n < 1:
             raise UsageError(f"n: must be >= 1, got {n}", field="n")
+        if skip_look:
+            raise UsageError("skip-look: only with --real", field="skip-look")
         gen = create_generator(style, elastic=elastic, **parse_overrides(overrides))
         _check_style_fits(model, gen, checkpoint)
         images, latents = gen.generate(n, seed, workers=workers)
@@ -176,6 +189,11 @@ def evaluate_cmd(
             images, texts = images[held], [texts[i] for i in held]
             tag += "-heldout"
             source.update(heldout_of_split=meta["split"], split_seed=meta["seed"])
+        if skip_look:
+            _, rest = look_split(len(texts), skip_look, look_seed)
+            images, texts = images[rest], [texts[i] for i in rest]
+            tag += f"-nolook{skip_look}-seed{look_seed}"
+            source.update(look_left_out=skip_look, look_seed=look_seed)
     result = evaluate(model, images, texts, case_sensitive, timing=not no_timing)
     rows = result.pop("predictions")
     report = {
