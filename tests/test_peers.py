@@ -16,7 +16,7 @@ from synthgap.cli import cli
 from synthgap.errors import UsageError
 from synthgap.models.evaluation import evaluate
 from synthgap.peers import PEERS, create_peer, list_peers, peer_name
-from synthgap.realdata import for_style, load_real
+from synthgap.realdata import for_style, load_real, look_split
 
 V2 = "2345678bcdefgmnpwxy"
 
@@ -86,6 +86,14 @@ def test_eval_peer_cli(tmp_path, shared_data):
     report = json.loads((tmp_path / "ddddocr-restricted-wikipedia-sample.json").read_text())
     assert report["n"] == 20 and report["charset"] == for_style("wikipedia")["charset"]
     assert 0 <= report["recognition_rate"] <= 1 and report["skipped"] == 0
+    r = synthgap("eval-peer", "ddddocr", "--real", wiki, "--style", "wikipedia", "--skip-look", "5",
+                 "--no-timing", "--predictions", "--out", str(tmp_path))  # fmt: skip
+    assert r.exit_code == 0, r.output
+    rows = (tmp_path / "ddddocr-open-wikipedia-sample-nolook5-seed0.csv").read_text().splitlines()[1:]
+    labels = sorted(
+        p.stem.lower() for p in (shared_data / "wikipedia-sample").iterdir() if p.suffix == ".png"
+    )
+    assert [r.split(",")[0] for r in rows] == [labels[i] for i in look_split(20, 5, 0)[1]]
     r = synthgap("eval-peer", "ddddocr", "--real", str(tmp_path), "--restrict")
     assert isinstance(r.exception, UsageError) and "needs --style" in str(r.exception)
 

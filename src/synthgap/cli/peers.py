@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from synthgap.cli import cli
+from synthgap.cli.train import look_seed_option, skip_look_option
 from synthgap.errors import UsageError
 from synthgap.io import atomic_write_bytes
 
@@ -33,16 +34,19 @@ def peers() -> None:
 @click.option("--restrict", is_flag=True, help="With --style: restrict the peer to the style's charset.")
 @click.option("--case-sensitive", is_flag=True, help="Without --style: score case-sensitively.")
 @click.option("--strict", is_flag=True, help="An unreadable file or a label outside the style is an error.")
+@skip_look_option
+@look_seed_option
 @click.option("--no-timing", is_flag=True, help="Skip the breaking-time measurement.")
 @click.option("--predictions", is_flag=True, help="Also write the per-captcha predictions CSV.")
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for <tag>.json (+ .csv)."
 )
-def eval_peer(name, real, style, charset, restrict, case_sensitive, strict, no_timing, predictions, out):
+def eval_peer(name, real, style, charset, restrict, case_sensitive, strict, skip_look, look_seed, no_timing,
+              predictions, out):  # fmt: skip
     """Score peer NAME on a real folder: recognition, character accuracy, breaking time."""
     from synthgap.models.evaluation import evaluate
     from synthgap.peers import create_peer
-    from synthgap.realdata import for_style, load_real
+    from synthgap.realdata import for_style, load_real, look_split
 
     if restrict and style is None:
         raise UsageError("restrict: needs --style", field="restrict")
@@ -55,11 +59,18 @@ def eval_peer(name, real, style, charset, restrict, case_sensitive, strict, no_t
         charset = rule["charset"]
     peer = create_peer(name, charset=charset)
     data = load_real(real, strict=strict, **rule)
-    result = evaluate(peer, data.images, data.labels, rule["case_sensitive"], timing=not no_timing)
-    rows = result.pop("predictions")
+    images, labels = data.images, data.labels
     tag = f"{peer.name}-{'restricted' if charset else 'open'}-{real.resolve().name}"
+    look = {}
+    if skip_look:
+        _, rest = look_split(len(labels), skip_look, look_seed)
+        images, labels = images[rest], [labels[i] for i in rest]
+        tag += f"-nolook{skip_look}-seed{look_seed}"
+        look = {"look_left_out": skip_look, "look_seed": look_seed}
+    result = evaluate(peer, images, labels, rule["case_sensitive"], timing=not no_timing)
+    rows = result.pop("predictions")
     report = {"tag": tag, **peer.config(), "real": real.resolve().name, "style": style,
-              "skipped": len(data.skipped), **result}  # fmt: skip
+              "skipped": len(data.skipped), **look, **result}  # fmt: skip
     line = (f"{tag}: recognition {result['recognition_rate']:.4f}, char accuracy "
             f"{result['char_accuracy']:.4f} on {result['n']} captchas")  # fmt: skip
     if not no_timing:

@@ -18,6 +18,14 @@ real_option = click.option(
     "--real", type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of real labelled captchas (label = file name) instead of a style.",
 )  # fmt: skip
+skip_look_option = click.option(
+    "--skip-look", type=int, default=0, show_default=True,
+    help="With --real: leave out the seeded look set of this many images (synthgap.realdata.look_split) "
+    "and score the rest.",
+)  # fmt: skip
+look_seed_option = click.option(
+    "--look-seed", type=int, default=0, show_default=True, help="Seed of the look set."
+)
 strict_option = click.option(
     "--strict", is_flag=True,
     help="With --real: an unreadable file or a label the model cannot spell is an error, not skipped.",
@@ -112,15 +120,8 @@ def _check_style_fits(model, gen, ckpt: Path) -> None:
     "--all", "use_all", is_flag=True,
     help="With --real on the checkpoint's own training folder: score all images, not just the held-out part.",
 )  # fmt: skip
-@click.option(
-    "--skip-look",
-    type=int,
-    default=0,
-    show_default=True,
-    help="With --real: leave out the seeded look set of this many images (synthgap.realdata.look_split) "
-    "and score the rest.",
-)
-@click.option("--look-seed", type=int, default=0, show_default=True, help="Seed of the look set.")
+@skip_look_option
+@look_seed_option
 @click.option("--beam", type=int, default=0, show_default=True, help="crnn_ctc: beam width (0 = greedy).")
 @click.option("--no-timing", is_flag=True, help="Skip the breaking-time measurement.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Render processes.")
