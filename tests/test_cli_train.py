@@ -33,6 +33,7 @@ def test_eval_prints_and_writes_json_and_csv(ckpt, tmp_path):
     assert "recognition" in r.stdout and "ms/captcha at batch 1" in r.stdout
     report = json.loads((tmp_path / "wikipedia-plain-n20-seed1.json").read_text())
     assert report["n"] == 20 and 0 <= report["recognition_rate"] <= 1 and report["ms_per_captcha_batch1"] > 0
+    assert report["training"]["seed"] == 7 and report["training"]["style"] == "wikipedia"
     assert len((tmp_path / "wikipedia-plain-n20-seed1.csv").read_text().splitlines()) == 21
 
 

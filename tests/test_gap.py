@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,3 +110,46 @@ def test_gap_without_real_cells_exits_2(tmp_path):
     cells.to_parquet(tmp_path / "cells.parquet")
     r = synthgap("gap", str(tmp_path))
     assert r.returncode == 2 and "no real cells" in r.stderr and not (tmp_path / "gap").exists()
+
+
+def write_eval(folder, name, report, outcomes):
+    """An eval report and its per-captcha CSV, as `synthgap eval` / `eval-peer --predictions` write them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    report = {**report, "n": len(outcomes), "recognition_rate": sum(outcomes) / len(outcomes)}
+    (folder / f"{name}.json").write_text(json.dumps(report))
+    rows = [f"t{i},p,{bool(o)},1.0" for i, o in enumerate(outcomes)]
+    (folder / f"{name}.csv").write_text("\n".join(["truth,prediction,correct,char_accuracy", *rows]) + "\n")
+
+
+def training(style, variant):
+    return {"style": style, "variant": variant, "size": "cpu", "seed": 0}
+
+
+def test_gap_from_eval_reports_has_real_trained_and_peer_rows(tmp_path):
+    synth = {"checkpoint": "/ck/synth", "model": "crnn_ctc", "training": training("captcha_v2", "plain")}
+    real = {"checkpoint": "/ck/real", "model": "crnn_ctc", "training": training(None, "real")}
+    write_eval(tmp_path / "synth", "clean", {**synth, "style": "captcha_v2"}, [1] * 8 + [0] * 2)
+    write_eval(tmp_path / "synth", "real", {**synth, "real": "/data/v2"}, [1] * 5 + [0] * 15)
+    write_eval(tmp_path / "real", "clean", {**real, "style": "captcha_v2"}, [1] * 3 + [0] * 7)
+    write_eval(tmp_path / "real", "real", {**real, "real": "/data/v2"}, [1] * 4)
+    peer = {"peer": "ddddocr", "charset": "abc", "style": "captcha_v2", "real": "v2"}
+    write_eval(tmp_path / "peer", "ddddocr", peer, [1, 0, 1, 0])
+    r = synthgap("gap", str(tmp_path), "--boot", "200", "--out", str(tmp_path / "g"))
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(tmp_path / "g" / "gap.csv").set_index(["model", "variant"])
+    assert t.loc[("crnn_ctc", "plain"), ["synthetic", "real", "gap_points"]].tolist() == pytest.approx(
+        [0.8, 0.25, 55]
+    )
+    assert t.loc[("crnn_ctc", "real"), ["synthetic", "real", "gap_points"]].tolist() == pytest.approx(
+        [0.3, 1.0, -70]
+    )
+    assert t.loc[("peer:ddddocr", "restricted"), "real"] == 0.5
+    assert np.isnan(t.loc[("peer:ddddocr", "restricted"), "gap_points"])
+    assert t.loc[("crnn_ctc", "plain"), "gap_lo"] < 55 < t.loc[("crnn_ctc", "plain"), "gap_hi"]
+
+
+def test_gap_from_eval_reports_without_their_csv_exits_2(tmp_path):
+    write_eval(tmp_path, "r", {"peer": "ddddocr", "charset": "", "style": "captcha_v2", "real": "v2"}, [1])
+    (tmp_path / "r.csv").unlink()
+    r = synthgap("gap", str(tmp_path))
+    assert r.returncode == 2 and "r.csv" in r.stderr and not (tmp_path / "gap").exists()

@@ -7,14 +7,21 @@ the interval matters: each replicate resamples the captchas of both test sets wi
 (the same draw for every seed, as every seed was scored on the same images) from the
 ``correct_bits`` that ``evaluate_cell`` stores for clean and real cells. A second table compares
 elastic with plain training on the real set, paired over the same real captchas.
+
+The same tables can be made from loose ``synthgap eval`` / ``eval-peer`` reports instead of a grid
+(:func:`cells_from_evals`): then a checkpoint trained on real images is a row too (variant
+``real``: its real number is on its held-out part), and peers are rows with a real number only.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from synthgap.errors import UsageError
 
 KEYS = ["style", "model", "size", "variant"]
 
@@ -45,6 +52,51 @@ def _interval(reps: np.ndarray) -> tuple[float, float]:
 
 def _rows(df: pd.DataFrame, family: str) -> pd.DataFrame:
     return df[df["family"] == family]
+
+
+def cells_from_evals(folder: Path) -> pd.DataFrame:
+    """Grid-cell-like rows (style, model, size, variant, seed, family, n, recognition_rate,
+    correct_bits) from every eval report ``*.json`` under ``folder`` with its per-captcha ``.csv``.
+
+    A model's report on synthetic images is a ``clean`` cell, on a real folder a ``real`` cell; the
+    style of a real-trained checkpoint is the one its synthetic report used. A peer's report is a
+    ``real`` cell of model ``peer:NAME``, variant ``open`` or ``restricted``.
+    """
+    reports = []
+    for path in sorted(Path(folder).rglob("*.json")):
+        report = json.loads(path.read_text())
+        if "recognition_rate" not in report or not ("training" in report or "peer" in report):
+            continue
+        table = path.with_suffix(".csv")
+        if not table.exists():
+            raise UsageError(f"gap: {table} is missing (eval writes it; eval-peer with --predictions)",
+                             field="dir")  # fmt: skip
+        bits = "".join("1" if c == "True" else "0" for c in pd.read_csv(table)["correct"].astype(str))
+        reports.append((path, report, bits))
+    styles: dict[str, str] = {}  # checkpoint -> style of its synthetic report
+    for _, report, _ in reports:
+        if "training" in report and "style" in report and "real" not in report:
+            styles.setdefault(report["checkpoint"], report["style"])
+    rows = []
+    for path, report, bits in reports:
+        family = "real" if "real" in report else "clean"
+        if "peer" in report:
+            key = dict(style=report["style"], model=f"peer:{report['peer']}", size="-", seed=0,
+                       variant="restricted" if report["charset"] else "open")  # fmt: skip
+        else:
+            t = report["training"]
+            style = t["style"] or styles.get(report["checkpoint"])
+            if style is None:
+                raise UsageError(f"gap: {path}: a real-trained checkpoint needs a synthetic report too",
+                                 field="dir")  # fmt: skip
+            key = dict(
+                style=style, model=report["model"], size=t["size"], seed=t["seed"], variant=t["variant"]
+            )
+        rows.append(dict(key, family=family, n=report["n"], recognition_rate=report["recognition_rate"],
+                         correct_bits=bits, source=str(path.relative_to(folder))))  # fmt: skip
+    if not rows:
+        raise UsageError(f"gap: no eval reports (*.json with their .csv) under {folder}", field="dir")
+    return pd.DataFrame(rows)
 
 
 def gap_table(df: pd.DataFrame, boot: int = 2000, seed: int = 0) -> pd.DataFrame:

@@ -18,6 +18,8 @@ real_option = click.option(
     "--real", type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of real labelled captchas (label = file name) instead of a style.",
 )  # fmt: skip
+# what an eval report repeats from the checkpoint's config, so it can be tabulated on its own
+TRAINING_KEYS = ("style", "variant", "size", "seed", "steps", "wall_s", "samples_seen", "lr", "real", "split")
 skip_look_option = click.option(
     "--skip-look", type=int, default=0, show_default=True,
     help="With --real: leave out the seeded look set of this many images (synthgap.realdata.look_split) "
@@ -201,6 +203,7 @@ def evaluate_cmd(
         "checkpoint": str(Path(checkpoint).resolve()),
         "model": model.name,
         "beam": beam,
+        "training": {k: meta.get(k) for k in TRAINING_KEYS},
         **source,
         **result,
     }
