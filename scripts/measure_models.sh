@@ -37,3 +37,4 @@ for name in "${names[@]}"; do
     run "$name" ${RUNS[$name]}
     rm -f results/models/"$name"/real-*.csv  # per-image rows name real labels: not committed
 done
+.venv/bin/python scripts/models_table.py results/models

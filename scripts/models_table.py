@@ -1,0 +1,29 @@
+"""Collect the eval JSONs under results/models/ into models.csv + models.md (measure_models.sh calls it)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+out = Path(sys.argv[1] if len(sys.argv) > 1 else "results/models")
+rows = []
+for path in sorted(out.glob("*/*.json")):
+    r = json.loads(path.read_text())
+    t = r.get("training") or {}
+    minutes = t.get("wall_s") and t["wall_s"] / 60
+    rows.append({"run": path.parent.name, "model": r["model"], "trained_on": t.get("style") or "real",
+                 "variant": t.get("variant"), "minutes": minutes, "steps": t.get("steps"),
+                 "batch": t.get("batch_size"), "lr": t.get("lr"), "samples_per_s": t.get("samples_per_s"),
+                 "eval_set": r.get("style") and f"{r['style']} {r['variant']} n={r['n']} seed {r['seed']}"
+                 or f"{Path(r['real']).name} held-out n={r['n']}",
+                 "recognition": r["recognition_rate"], "char_accuracy": r["char_accuracy"],
+                 "ms_batch1": r.get("ms_per_captcha_batch1"),
+                 "ms_per_captcha_batch256": r.get("ms_per_captcha_batch256")})  # fmt: skip
+df = pd.DataFrame(rows)
+df.to_csv(out / "models.csv", index=False)
+text = df.to_markdown(index=False, floatfmt=".3f")
+(out / "models.md").write_text(text + "\n")
+print(text)
