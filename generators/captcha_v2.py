@@ -2,29 +2,31 @@
 
 Its generator is unknown, so this is a model made by eye; every number here is [ASSUMED] except
 the charset, L = 5, the weight 2 of ``n``, the 200x50 size and the strike's end at x = 180.
-Pipeline: a horizontal gray ramp (left end U[186, 200], right end U[246, 255]; the real set's
-is ~193 -> 252); five bold sans glyphs, the face drawn per image from ``FACES``, scaled so that
-every face has Comic Neue's digit height and mean width at the same ``size``, then stretched
-U[1.0, 1.3] horizontally, each rotated U[-6, 6] degrees; laid out with ``layout_rel`` from
-x ~24-36 with a per-glyph vertical jitter, so neighbours touch or overlap; the stroke weight
-changed by -1, 0 or +1 px (erode/dilate of the text layer); a speckled gray fringe that sets in
-from a drawn column on (the real images keep the first one or two glyphs cleaner) over a drawn
-floor that roughens every edge; one ~2 px ink strike, a polyline that starts at x ~15-22, bends
-sharply 1-3 times in x < 55, may bend once more, and runs to x = 180 nearly straight; in 65 %
-of images a short separate tick (1-2 segments, dropping from near the top) at x ~15-55.
+Pipeline: a horizontal gray ramp (left end U[186, 200], right end U[246, 255]; the real one is
+~193 -> 252); five glyphs in a bold sans face drawn per image from ``FACES``, scaled so that
+every face has Comic Neue's '8' height and mean glyph width at the same ``size`` (42-48), then
+stretched U[0.95, 1.25] horizontally (Comic Neue's width = 1) and each rotated U[-6, 6] degrees;
+laid out with ``layout_rel`` (kerning -4..1) from x 24-36, baseline 40-46, per-glyph vertical
+jitter +-3, so neighbours touch or overlap; the stroke weight changed by -1, 0 or +1 px (2x2
+erode / dilate of the text layer, 40/40/20 %); a speckled gray fringe that sets in from a drawn
+column on (the real images keep the first one or two glyphs cleaner) over a drawn floor that
+roughens every edge; one 1.8-3 px ink strike, a polyline that starts at x 15-22, bends sharply
+1-3 times in x < 55, bends once more at x 55-150 in half the images, and runs nearly straight to
+x = 180; in 65 % of images a short separate tick (1-2 segments, from near the top) at x 15-55.
 Elastic variant: Simard field, alpha U[24, 48), sigma 6: per-axis RMS a/(2 s sqrt(3 pi)) =
 0.65-1.3 px, as Wikipedia's (20-40, 5), but smoother, for these bigger (~30 px) glyphs.
 
-Broadened (after a model trained on the first version read 8 % of the real set): that version
-drew Comic Neue Bold only at one width, a smooth cubic 1.5 px strike with a hook in 30 % of
-images, a fixed fringe and background. Judged on the seeded look set of 100 real images
-(``realdata.look_split(1040, 100, 0)``), the real letters are a plain bold sans (single-storey g,
-flat-based 2, narrow f), a little taller and lower (baseline ~43-45, not 38-41), the strike is
-a polyline with sharp bends and a bent leading stroke at the left in nearly every image. So the
-prior now spans five faces, wider sizes, widths, weights, rotations, spacing, jitter, fringe and
-background levels, and draws the strike as such a polyline: wide enough that the real images
-lie inside it, at the cost of drawing some that are bolder, wider or more skewed than any real
-one. Humor Sans stays out (no lowercase); TeX Gyre Adventor is a clone of URW Gothic.
+Broadened: a model trained on the first version read ~8 % of the real set (~55 % of its own).
+That version drew Comic Neue Bold only, at one width (1.12x), baseline 38-41, a smooth cubic
+1.5 px strike with a hook in 30 % of images, one fringe spread and a fixed background. Seen on
+the seeded look set of 100 real images (``realdata.look_split(1040, 100, 0)``, 3x crops), the
+real letters are a plain bold sans (single-storey g, flat-based 2, narrow f) with slightly rough
+edges, sit lower (baseline ~43-45), and the strike is a polyline with sharp bends and a bent
+leading stroke (V, L, tick) at the left in nearly every image. So the prior now spans five faces
+and wider sizes, widths, weights, rotations, spacing, jitter, fringe and background levels, and
+draws the strike as such a polyline: wide enough that the real images lie inside it, at the cost
+of drawing some that are bolder, wider or more skewed than any real one. Humor Sans stays out
+(no lowercase); TeX Gyre Adventor is left out as a clone of URW Gothic.
 """
 
 from __future__ import annotations
