@@ -20,13 +20,16 @@ bench: setup
 lint: setup
 	.venv/bin/tox -e lint
 
-# Committed contact sheets (results/sheets/README.md): synthetic seed 0 beside the first real images.
+# Committed contact sheets (results/sheets/README.md): synthetic seed 0 beside real images, the
+# first files of a folder (look 0) or, for captcha_v2, the seeded look set of 100 (the rest of that
+# folder is the report set, never looked at).
 REAL ?= ../shared/data
-SHEETS = wikipedia:wikipedia-sample facebook:facebook-sample captcha_v2:captcha_images_v2
+SHEETS = wikipedia:wikipedia-sample:0 facebook:facebook-sample:0 captcha_v2:captcha_images_v2:100
 sheets: setup
-	@for pair in $(SHEETS); do \
-		style=$${pair%%:*}; real=$(REAL)/$${pair#*:}; \
-		.venv/bin/synthgap sheet --style $$style --real $$real --seed 0 -n 8 --out results/sheets/$$style.png && \
-		.venv/bin/synthgap sheet --style $$style --elastic --real $$real --seed 0 -n 8 \
+	@for spec in $(SHEETS); do \
+		style=$${spec%%:*}; rest=$${spec#*:}; real=$(REAL)/$${rest%%:*}; look=$${rest#*:}; \
+		.venv/bin/synthgap sheet --style $$style --real $$real --look $$look --seed 0 -n 8 \
+			--out results/sheets/$$style.png && \
+		.venv/bin/synthgap sheet --style $$style --elastic --real $$real --look $$look --seed 0 -n 8 \
 			--out results/sheets/$$style-elastic.png || exit 1; \
 	done

@@ -59,15 +59,19 @@ def glyph(path: str, size: int, char: str) -> Glyph:
     return Glyph(char, cov, int(top - 1 + rows[0]))
 
 
-def transform(g: Glyph, rot_deg: float = 0.0, scale: float = 1.0, shear: float = 0.0) -> Glyph:
-    """Shear horizontally (x += shear * y), then rotate (degrees, counter-clockwise) and scale,
-    all about the ink centre; the result is re-cropped. Area scales by ``scale**2`` only.
+def transform(
+    g: Glyph, rot_deg: float = 0.0, scale: float = 1.0, shear: float = 0.0, stretch: float = 1.0
+) -> Glyph:
+    """Stretch horizontally (x *= stretch), shear (x += shear * y), then rotate (degrees,
+    counter-clockwise) and scale, all about the ink centre; the result is re-cropped. Area
+    scales by ``stretch * scale**2`` only.
     """
-    if rot_deg == 0.0 and scale == 1.0 and shear == 0.0:
+    if rot_deg == 0.0 and scale == 1.0 and shear == 0.0 and stretch == 1.0:
         return g
     h, w = g.cov.shape
     cos, sin = scale * math.cos(math.radians(rot_deg)), scale * math.sin(math.radians(rot_deg))
-    a, b, d, e = cos, cos * shear + sin, -sin, cos - sin * shear  # [[cos, sin], [-sin, cos]] @ shear
+    # [[cos, sin], [-sin, cos]] @ [[1, shear], [0, 1]] @ [[stretch, 0], [0, 1]]
+    a, b, d, e = cos * stretch, cos * shear + sin, -sin * stretch, cos - sin * shear
     cx, cy = w / 2.0, h / 2.0
     c, f = cx - a * cx - b * cy, cy - d * cx - e * cy
     # output canvas: the mapped ink box plus a 2 px margin for bilinear spread, so nothing is cut

@@ -360,18 +360,30 @@ def speckle_fringe(
 
 
 def strike(cov: np.ndarray, controls: np.ndarray, width: float, ss: int = 4) -> np.ndarray:
-    """Ink cubic Bezier curves of any fractional ``width``, drawn ``ss`` times finer and averaged.
+    """Ink cubic Bezier curves of any fractional ``width``; ``controls`` is (n, 4, 2) in pixels.
 
     ``strokes`` rounds the width to whole pixels (1 px lines look hairline, 2 px ones bold);
-    supersampling keeps, say, a 1.5 px line 1.5 px wide. ``controls`` is (n, 4, 2) in pixels.
-    The fine line is aliased (LINE_8): averaging ss x ss cells antialiases it, and OpenCV's
-    LINE_AA thick lines, twice as slow, are about one fine pixel wider than asked (on 300
-    captcha_v2 strikes, seed 5: LINE_AA drew 7 % more ink; mean difference 0.6 gray levels).
+    this draws the curves as ``polylines`` do, so a 1.5 px line stays 1.5 px wide.
+    """
+    return polylines(cov, list(_bezier(controls)[0]), width, ss)
+
+
+def polylines(cov: np.ndarray, lines: list[np.ndarray], width: float, ss: int = 4) -> np.ndarray:
+    """Ink open polylines (each (m, 2) vertices in pixels) of any fractional ``width``.
+
+    Drawn ``ss`` (a power of two) times finer and averaged: the fine line is aliased (LINE_8,
+    round joins), and averaging ss x ss cells antialiases it. OpenCV's LINE_AA thick lines, twice
+    as slow, are about one fine pixel wider than asked (on 300 captcha_v2 strikes, seed 5:
+    LINE_AA drew 7 % more ink; mean difference 0.6 gray levels). The averaging is repeated
+    bilinear halving (each step averages 2x2 cells exactly), five times faster than INTER_AREA.
     """
     h, w = cov.shape
+    if ss < 1 or ss & (ss - 1):
+        raise ValueError(f"ss must be a power of two, got {ss}")
     layer = np.zeros((h * ss, w * ss), np.uint8)
-    # pixel centre x is at ss*x + (ss-1)/2 on the fine grid
-    fine_pts = np.round((_bezier(controls)[0] * ss + (ss - 1) / 2) * 16).astype(np.int32)  # 4 frac. bits
-    cv2.polylines(layer, list(fine_pts), False, 255, max(1, round(width * ss)), cv2.LINE_8, shift=4)
-    fine = cv2.resize(layer, (w, h), interpolation=cv2.INTER_AREA)
-    return np.maximum(cov, cv2.LUT(fine, _UNIT))
+    # pixel centre x is at ss*x + (ss-1)/2 on the fine grid; 4 fractional bits
+    fine = [np.round((np.asarray(p, np.float64) * ss + (ss - 1) / 2) * 16).astype(np.int32) for p in lines]
+    cv2.polylines(layer, fine, False, 255, max(1, round(width * ss)), cv2.LINE_8, shift=4)
+    while layer.shape[0] > h:
+        layer = cv2.resize(layer, (layer.shape[1] // 2, layer.shape[0] // 2), interpolation=cv2.INTER_LINEAR)
+    return np.maximum(cov, cv2.LUT(layer, _UNIT))

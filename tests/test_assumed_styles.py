@@ -71,6 +71,14 @@ def test_transform_keeps_all_the_ink(rot, shear):
     assert t.cov.sum() == pytest.approx(g.cov.sum() * 1.1**2, rel=0.03)
 
 
+@pytest.mark.parametrize("stretch", [0.9, 1.25])
+def test_transform_stretch_widens_only(stretch):
+    g = glyph(resolve_font("liberation-sans-bold").path, 40, "8")
+    t = transform(g, stretch=stretch)
+    assert t.width == pytest.approx(g.width * stretch, abs=1.5) and abs(t.height - g.height) <= 1
+    assert t.cov.sum() == pytest.approx(g.cov.sum() * stretch, rel=0.03)
+
+
 def test_baidu2011_darkest_pixel_is_the_drawn_ink_gray():
     gen = create_generator("baidu2011")
     images, latents = gen.generate(10, seed=4)

@@ -79,3 +79,22 @@ def test_gray_without_noise_matches_compose_then_round(background):
     fast = ops.gray(cov, background, 0.0, np.random.default_rng(0))
     assert fast.dtype == np.uint8
     assert np.abs(fast.astype(int) - slow).max() <= 1 and (fast != slow).mean() < 0.001
+
+
+@pytest.mark.parametrize("ss", [2, 4, 8])
+def test_polylines_halving_equals_area_averaging(ss):
+    """``polylines`` averages the fine layer by repeated bilinear halving: that is INTER_AREA."""
+    rng = np.random.default_rng(ss)
+    lines = [rng.random((int(rng.integers(2, 6)), 2)) * (200, 50) for _ in range(6)]
+    cov = np.zeros((50, 200), np.float32)
+    fine = np.zeros((50 * ss, 200 * ss), np.uint8)
+    pts = [np.round((p * ss + (ss - 1) / 2) * 16).astype(np.int32) for p in lines]
+    cv2.polylines(fine, pts, False, 255, round(2.3 * ss), cv2.LINE_8, shift=4)
+    ref = cv2.resize(fine, (200, 50), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    ours = ops.polylines(cov, lines, 2.3, ss)
+    assert ref.max() == 1.0 and np.abs(ours - ref).max() <= 1.5 / 255.0
+
+
+def test_polylines_refuses_other_supersampling():
+    with pytest.raises(ValueError, match="power of two"):
+        ops.polylines(np.zeros((50, 200), np.float32), [np.array([[0.0, 0.0], [9.0, 9.0]])], 2.0, 3)

@@ -32,6 +32,7 @@ FONTS: dict[str, tuple[str, object]] = {
     "nimbus-mono-bold": ("apt-get install fonts-urw-base35", f"{_URW}/NimbusMonoPS-Bold.otf"),
     "nimbus-sans-bold": ("apt-get install fonts-urw-base35", f"{_URW}/NimbusSans-Bold.otf"),
     "nimbus-roman-bold": ("apt-get install fonts-urw-base35", f"{_URW}/NimbusRoman-Bold.otf"),
+    "urw-gothic-demi": ("apt-get install fonts-urw-base35", f"{_URW}/URWGothic-Demi.otf"),
     "texgyre-cursor-bold": ("apt-get install fonts-texgyre", f"{_GYRE}/texgyrecursor-bold.otf"),
     "liberation-sans-bold": ("apt-get install fonts-liberation2", f"{_LIB}/LiberationSans-Bold.ttf"),
     "free-sans-bold": ("apt-get install fonts-freefont-ttf", f"{_FREE}/FreeSansBold.ttf"),
