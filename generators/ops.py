@@ -359,15 +359,6 @@ def speckle_fringe(
     return cov + (dither - cov) * s
 
 
-def strike(cov: np.ndarray, controls: np.ndarray, width: float, ss: int = 4) -> np.ndarray:
-    """Ink cubic Bezier curves of any fractional ``width``; ``controls`` is (n, 4, 2) in pixels.
-
-    ``strokes`` rounds the width to whole pixels (1 px lines look hairline, 2 px ones bold);
-    this draws the curves as ``polylines`` do, so a 1.5 px line stays 1.5 px wide.
-    """
-    return polylines(cov, list(_bezier(controls)[0]), width, ss)
-
-
 def polylines(cov: np.ndarray, lines: list[np.ndarray], width: float, ss: int = 4) -> np.ndarray:
     """Ink open polylines (each (m, 2) vertices in pixels) of any fractional ``width``.
 
