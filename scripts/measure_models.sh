@@ -26,12 +26,12 @@ declare -A RUNS=(
     [wikipedia-multihead_cnn]="--style wikipedia --model multihead_cnn --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-paper_lstm]="--style wikipedia --model paper_lstm --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [captcha_v2-crnn_ctc]="--style captcha_v2 --model crnn_ctc --minutes 10 -- --style captcha_v2 -n 1000 --seed 100"
-    [captcha_v2-crnn_ctc-lr3e-3-5min]="--style captcha_v2 --model crnn_ctc --lr 3e-3 --minutes 5 -- --style captcha_v2 -n 1000 --seed 100"
     [real_v2-crnn_ctc]="--real ../shared/data/captcha_images_v2 --split 0.9 --model crnn_ctc --lr 3e-3 --minutes 5 -- --real ../shared/data/captcha_images_v2"
     [real_v2-multihead_cnn]="--real ../shared/data/captcha_images_v2 --split 0.9 --model multihead_cnn --minutes 3 -- --real ../shared/data/captcha_images_v2"
 )
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(wikipedia-crnn_ctc captcha_v2-crnn_ctc real_v2-crnn_ctc wikipedia-multihead_cnn wikipedia-paper_lstm)
+[ ${#names[@]} -gt 0 ] || names=(wikipedia-crnn_ctc captcha_v2-crnn_ctc real_v2-crnn_ctc real_v2-multihead_cnn wikipedia-multihead_cnn
+                                 wikipedia-paper_lstm)
 for name in "${names[@]}"; do
     # shellcheck disable=SC2086
     run "$name" ${RUNS[$name]}

@@ -12,13 +12,15 @@ out = Path(sys.argv[1] if len(sys.argv) > 1 else "results/models")
 rows = []
 for path in sorted(out.glob("*/*.json")):
     r = json.loads(path.read_text())
+    if "recognition_rate" not in r:  # e.g. the training configs kept for a learning-rate choice
+        continue
     t = r.get("training") or {}
     minutes = t.get("wall_s") and t["wall_s"] / 60
-    rows.append({"run": path.parent.name, "model": r["model"], "trained_on": t.get("style") or "real",
+    rows.append({"run": path.parent.name, "model": r["model"], "trained_on": t.get("style") or t.get("real") and "real",
                  "variant": t.get("variant"), "minutes": minutes, "steps": t.get("steps"),
                  "batch": t.get("batch_size"), "lr": t.get("lr"), "samples_per_s": t.get("samples_per_s"),
-                 "eval_set": r.get("style") and f"{r['style']} {r['variant']} n={r['n']} seed {r['seed']}"
-                 or f"{Path(r['real']).name} held-out n={r['n']}",
+                 "eval_set": f"{Path(r['real']).name} held-out n={r['n']}" if "real" in r
+                 else f"{r['style']} {r['variant']} n={r['n']} seed {r['seed']}",
                  "recognition": r["recognition_rate"], "char_accuracy": r["char_accuracy"],
                  "ms_batch1": r.get("ms_per_captcha_batch1"),
                  "ms_per_captcha_batch256": r.get("ms_per_captcha_batch256")})  # fmt: skip
