@@ -122,7 +122,7 @@ def test_captcha_v2_faces_share_digit_height_and_width(face):
     """Size and stretch mean the same for every face: Comic Neue's '8' height and mean width."""
     gen = create_generator("captcha_v2")
     lat = gen.sample_latent(np.random.default_rng(0), text="88888", font="comic-neue-bold", size=46)
-    upright = {**lat.params, "rot": [0.0] * 5, "stretch": 1.0}
+    upright = {**lat.params, "rot": [0.0] * 5, "stretch": 1.0, "squeeze": 0.0}
     ref = dataclasses.replace(lat, params=upright)
     other = dataclasses.replace(ref, font=face)
     # within 2 px: the size is rounded to whole pixels and ink boxes count faint antialiased rows
@@ -154,6 +154,22 @@ def test_captcha_v2_glyph_shape_comes_from_the_latent():
         for w in (-1, 0, 1)
     ]
     assert ink[0] < ink[1] < ink[2]
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_captcha_v2_squeeze_brings_wide_glyphs_to_the_mean_width(face):
+    """Squeeze 1 draws m and w at the face's mean glyph width; narrow glyphs never change."""
+    gen = create_generator("captcha_v2")
+    lat = gen.sample_latent(np.random.default_rng(0), text="mw2f7", font=face, size=46)
+
+    def widths(squeeze, text="mw2f7"):
+        params = {**lat.params, "rot": [0.0] * 5, "stretch": 1.0, "squeeze": squeeze}
+        return [g.width for g in gen.glyphs(dataclasses.replace(lat, params=params, text=text))]
+
+    mean = np.mean([w for t in ("23456", "78bcd", "efgmn", "pwxy2") for w in widths(0.0, t)])
+    loose, squeezed = widths(0.0), widths(1.0)
+    assert loose[0] > 1.2 * mean and squeezed[0] == pytest.approx(mean, abs=4)
+    assert squeezed[0] < loose[0] and squeezed[1] < loose[1] and squeezed[2:] == loose[2:]
 
 
 def test_facebook_labels_keep_case():
