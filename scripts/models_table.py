@@ -16,7 +16,8 @@ for path in sorted(out.glob("*/*.json")):
         continue
     t = r.get("training") or {}
     minutes = t.get("wall_s") and t["wall_s"] / 60
-    rows.append({"run": path.parent.name, "model": r["model"], "trained_on": t.get("style") or t.get("real") and "real",
+    trained_on = t.get("style") or (t.get("real") and "real")
+    rows.append({"run": path.parent.name, "model": r["model"], "trained_on": trained_on,
                  "variant": t.get("variant"), "minutes": minutes, "steps": t.get("steps"),
                  "batch": t.get("batch_size"), "lr": t.get("lr"), "samples_per_s": t.get("samples_per_s"),
                  "eval_set": f"{Path(r['real']).name} held-out n={r['n']}" if "real" in r
