@@ -23,6 +23,9 @@ run() {  # name, train args..., --, eval args...
 #       --lr 3e-3 --minutes 3 --val-every 250 --seed 0 --out OUT        (and --lr 1e-3 --batch-size 32 --steps 1500)
 declare -A RUNS=(
     [wikipedia-crnn_ctc]="--style wikipedia --model crnn_ctc --minutes 10 -- --style wikipedia -n 1000 --seed 100"
+    [captcha_v2-multihead_cnn]="--style captcha_v2 --model multihead_cnn --minutes 10 -- --style captcha_v2 -n 1000 --seed 100"
+    [captcha_v2-paper_lstm]="--style captcha_v2 --model paper_lstm --minutes 10 -- --style captcha_v2 -n 1000 --seed 100"
+    [wikipedia-crnn_ctc-lr2e-3]="--style wikipedia --model crnn_ctc --lr 2e-3 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-multihead_cnn]="--style wikipedia --model multihead_cnn --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-paper_lstm]="--style wikipedia --model paper_lstm --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [captcha_v2-crnn_ctc]="--style captcha_v2 --model crnn_ctc --minutes 10 -- --style captcha_v2 -n 1000 --seed 100"
