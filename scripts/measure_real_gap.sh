@@ -10,8 +10,8 @@
 # the only real images looked at while broadening the generator; the 940 others are the report set),
 # the real-trained one on its own held-out 10 %; wikipedia-sample (20) and facebook-sample (10) whole.
 # Usage: bash scripts/measure_real_gap.sh [REAL_DATA_DIR] [RUN ...]   (default: all runs)
-# Checkpoints and per-captcha CSVs (they name real labels) stay in out/real_gap/; the tables, the
-# figure and the eval JSONs go to results/real_gap/.
+# Checkpoints and per-captcha CSVs (they name real labels) stay in out/real_gap/; the tables and the
+# figure go to results/real_gap/gap/, the eval JSONs to results/real_gap/evals/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SG=.venv/bin/synthgap
@@ -60,6 +60,7 @@ for restrict in "" --restrict; do
     $SG eval-peer ddddocr --real "$V2" --style captcha_v2 $restrict --skip-look 100 --no-timing --predictions \
         --out "$OUT/eval/peers"
 done
-$SG gap "$OUT/eval" --seed 0 --out "$RES"
-mkdir -p "$RES/evals"
+$SG gap "$OUT/eval" --seed 0 --out "$RES/gap"
+rm -rf "$RES/evals" && mkdir -p "$RES/evals"
 for f in "$OUT"/eval/*/*.json; do cp "$f" "$RES/evals/$(basename "$(dirname "$f")")--$(basename "$f")"; done
+.venv/bin/python scripts/readme_headline.py results/quick README.md "$RES"  # the README table

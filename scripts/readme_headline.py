@@ -3,7 +3,7 @@
 Usage: .venv/bin/python scripts/readme_headline.py results/quick README.md [results/real_gap]
 The quick-grid table: clean recognition per style x model x variant, and recognition under the
 paper's two shifts (gaussian_noise severity 2 = sigma 5; kerning severity 1 = +1 px), from
-cells.parquet. The real-gap table: synthetic and real recognition per row of real_gap/gap.csv.
+cells.parquet. The real-gap table: synthetic and real recognition per row of real_gap/gap/gap.csv.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def pct(rate: float) -> str:
 
 
 def real_gap(folder: Path) -> str:
-    df = pd.read_csv(folder / "gap.csv")
+    df = pd.read_csv(folder / "gap" / "gap.csv")
     table = pd.DataFrame({
         "real set (n)": [f"{r.style} ({r.n_real})" for r in df.itertuples()],
         "model": df["model"], "trained on": df["variant"].replace(
@@ -54,7 +54,8 @@ def real_gap(folder: Path) -> str:
         "row: 5 minutes on 90 % of captcha_images_v2), on 1000 synthetic captchas and on the real ones "
         f"(`bash scripts/measure_real_gap.sh`, seed 0; details in `{folder}/README.md`). captcha_images_v2: "
         "the 940 images outside the look set (the real-trained row: its held-out 104); ddddocr for "
-        "comparison:\n\n" + table.to_markdown(index=False, colalign=("left",) * 3 + ("right",) * 3)
+        "comparison:\n\n"
+        + table.to_markdown(index=False, colalign=("left",) * 3 + ("right",) * 3, disable_numparse=True)
     )
 
 

@@ -177,21 +177,32 @@ def figure(gap: pd.DataFrame, path: Path) -> Path:
     import seaborn as sns
 
     sns.set_theme(style="whitegrid")
+    gap = gap.dropna(subset=["gap_points"])  # rows with a real number only (peers) have no gap
     styles = sorted(gap["style"].unique())
+    if not styles:
+        fig, ax = plt.subplots(figsize=(4.5, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no row has both a synthetic and a real number", ha="center", va="center")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        return path
     fig, axes = plt.subplots(1, len(styles), figsize=(4.5 * len(styles), 3.6), squeeze=False)
-    variants = sorted(gap["variant"].unique(), reverse=True)  # plain first
+    order = {"plain": 0, "elastic": 1, "real": 2}
+    variants = sorted(gap["variant"].unique(), key=lambda v: (order.get(v, 3), v))
     colours = dict(zip(variants, sns.color_palette(n_colors=len(variants)), strict=True))
+    step = 0.6 / len(variants)
     for ax, style in zip(axes[0], styles, strict=True):
         rows = gap[gap["style"] == style]
         models = sorted(rows["model"].unique())
         for j, variant in enumerate(variants):
             v = rows[rows["variant"] == variant].set_index("model").reindex(models)
-            x = np.arange(len(models)) + (j - (len(variants) - 1) / 2) * 0.25
+            x = np.arange(len(models)) + (j - (len(variants) - 1) / 2) * step
             yerr = np.vstack([v["gap_points"] - v["gap_lo"], v["gap_hi"] - v["gap_points"]])
             ax.errorbar(x, v["gap_points"], yerr=np.clip(np.nan_to_num(yerr), 0, None), fmt="o", capsize=4,
                         color=colours[variant], label=variant)  # fmt: skip
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xticks(range(len(models)), models, rotation=20)
+        ax.set_xlim(-0.5, len(models) - 0.5)
         ax.set_title(style)
         ax.set_ylabel("synthetic - real recognition (points)")
     axes[0][-1].legend(title="variant")
