@@ -36,11 +36,25 @@ def resize_batch(images: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     return out
 
 
+def check_input_hw(hw: Sequence[int]) -> tuple[int, int]:
+    """An input size (height, width), both >= 16: every body halves the height four times."""
+    try:
+        h, w = (int(v) for v in hw)
+    except (TypeError, ValueError):
+        raise UsageError(
+            f"input_hw: must be two integers (height, width), got {hw!r}", field="input_hw"
+        ) from None
+    if h < 16 or w < 16:
+        raise UsageError(f"input_hw: height and width must be >= 16, got {h}x{w}", field="input_hw")
+    return h, w
+
+
 class Recognizer(nn.Module):
     """Base class of every model family.
 
     ``charset`` and ``max_len`` fix the output space; ``latents`` are the style's declared discrete
     latents (name -> support, in prediction order), used by families that predict more than text.
+    ``input_hw`` (height, width) replaces the size's input resolution (``input_sizes``).
     ``hparams()`` is everything ``create_model`` needs to rebuild the same network.
     """
 
@@ -59,6 +73,7 @@ class Recognizer(nn.Module):
         max_len: int,
         size: str = "cpu",
         latents: dict[str, Sequence[Any]] | None = None,
+        input_hw: Sequence[int] | None = None,
     ) -> None:
         super().__init__()
         if size not in SIZES:
@@ -71,11 +86,12 @@ class Recognizer(nn.Module):
         self.max_len = int(max_len)
         self.size = size
         self.latents = {k: list(v) for k, v in (latents or {}).items()}
-        self.input_hw = self.input_sizes[size]
+        self.input_hw = self.input_sizes[size] if input_hw is None else check_input_hw(input_hw)
         self.char_index = {c: i for i, c in enumerate(charset)}
 
     def hparams(self) -> dict[str, Any]:
-        return {"charset": self.charset, "max_len": self.max_len, "size": self.size, "latents": self.latents}
+        return {"charset": self.charset, "max_len": self.max_len, "size": self.size, "latents": self.latents,
+                "input_hw": list(self.input_hw)}  # fmt: skip
 
     @property
     def device(self) -> torch.device:

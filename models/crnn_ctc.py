@@ -54,8 +54,10 @@ class CrnnCtc(Recognizer):
     # batch 64 trains as many samples/s as 128 on 1 CPU thread and makes twice the updates
     default_batch = {"cpu": 64, "paper": 128}
 
-    def __init__(self, charset: str, max_len: int, size: str = "cpu", latents=None, beam: int = 0) -> None:
-        super().__init__(charset, max_len, size, latents)
+    def __init__(
+        self, charset: str, max_len: int, size: str = "cpu", latents=None, input_hw=None, beam: int = 0
+    ) -> None:
+        super().__init__(charset, max_len, size, latents, input_hw)
         convs, hidden = ARCH[size]
         self.body = conv_body(convs)
         with torch.no_grad():

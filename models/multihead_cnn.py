@@ -31,8 +31,8 @@ ARCH = {
 class MultiheadCnn(Recognizer):
     avgpool: ClassVar[bool] = False
 
-    def __init__(self, charset: str, max_len: int, size: str = "cpu", latents=None) -> None:
-        super().__init__(charset, max_len, size, latents)
+    def __init__(self, charset: str, max_len: int, size: str = "cpu", latents=None, input_hw=None) -> None:
+        super().__init__(charset, max_len, size, latents, input_hw)
         convs, hidden = ARCH[size]
         self.body = conv_body(convs)
         with torch.no_grad():

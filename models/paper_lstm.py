@@ -40,13 +40,13 @@ class PaperLstm(Recognizer):
     default_lr = {"cpu": 1e-3, "paper": 1e-4}
     needs_latents = True
 
-    def __init__(self, charset: str, max_len: int, size: str = "cpu", latents=None) -> None:
+    def __init__(self, charset: str, max_len: int, size: str = "cpu", latents=None, input_hw=None) -> None:
         latents = latents or {"L": list(range(1, max_len + 1))}
         if next(iter(latents)) != "L":
             raise UsageError("latents: the first declared latent must be L", field="latents")
         if max(latents["L"]) > max_len or min(latents["L"]) < 1:
             raise UsageError(f"latents: L support {latents['L']} outside 1..{max_len}", field="latents")
-        super().__init__(charset, max_len, size, latents)
+        super().__init__(charset, max_len, size, latents, input_hw)
         chans, stride, fc, hidden, emb = ARCH[size]
         layers: list[nn.Module] = []
         c_in = 1

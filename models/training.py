@@ -195,6 +195,7 @@ def train(
     *,
     model: str = "crnn_ctc",
     size: str = "cpu",
+    input_hw: tuple[int, int] | None = None,
     style: str | None = None,
     elastic: bool = False,
     overrides: dict[str, Any] | None = None,
@@ -217,7 +218,8 @@ def train(
 ) -> Path:
     """Train ``model`` on a style's fresh samples (or a real folder) and write checkpoint ``out``.
 
-    ``desc`` labels the progress bar; a labelled bar is transient (the grid's bar for its cell).
+    ``input_hw`` (height, width) replaces the size's input resolution. ``desc`` labels the progress
+    bar; a labelled bar is transient (the grid's bar for its cell).
     """
     if (steps is None) == (minutes is None):
         raise UsageError("give exactly one of steps and minutes", field="steps")
@@ -239,7 +241,8 @@ def train(
         c = gen.config
         case_sensitive = gen.case_sensitive
         latents = {k: list(v) for k, v in gen.discrete_latents().items()}
-        net = create_model(model, charset=c.charset, max_len=c.lengths[1], size=size, latents=latents)
+        net = create_model(model, charset=c.charset, max_len=c.lengths[1], size=size, latents=latents,
+                           input_hw=input_hw)  # fmt: skip
         val_images, val_lats = gen.generate(val_n, stream_seed(seed, VALID), workers=max(1, workers))
         val_texts = [lat.text for lat in val_lats]
         meta.update(
@@ -255,7 +258,9 @@ def train(
         if real_val:  # validate on a seeded part of the training side; the held-out part stays unseen
             keep, val_part = split_indices(len(tr), 1 - real_val, seed + 1)
             tr, ho = tr[keep], tr[val_part]
-        net = create_model(model, charset=charset, max_len=max(map(len, labels)), size=size)
+        net = create_model(
+            model, charset=charset, max_len=max(map(len, labels)), size=size, input_hw=input_hw
+        )
         if net.needs_latents:
             raise UsageError(f"model: {model} needs synthetic latents; train it with --style", field="model")
         val_images, val_texts = images[ho], [labels[i] for i in ho]

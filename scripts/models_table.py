@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from synthgap.models.base import Recognizer
+
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "results/models")
 rows = []
 for path in sorted(out.glob("*/*.json")):
@@ -17,8 +19,11 @@ for path in sorted(out.glob("*/*.json")):
     t = r.get("training") or {}
     minutes = t.get("wall_s") and t["wall_s"] / 60
     trained_on = t.get("style") or (t.get("real") and "real")
+    # reports written before input_hw was recorded come from checkpoints at their size's input
+    hw = t.get("input_hw") or Recognizer.input_sizes[t.get("size") or "cpu"]
     rows.append({"run": path.parent.name, "model": r["model"], "trained_on": trained_on,
-                 "variant": t.get("variant"), "minutes": minutes, "steps": t.get("steps"),
+                 "variant": t.get("variant"), "input": "x".join(map(str, hw)), "minutes": minutes,
+                 "steps": t.get("steps"),
                  "batch": t.get("batch_size"), "lr": t.get("lr"), "samples_per_s": t.get("samples_per_s"),
                  "eval_set": f"{Path(r['real']).name} held-out n={r['n']}" if "real" in r
                  else f"{r['style']} {r['variant']} n={r['n']} seed {r['seed']}",

@@ -63,6 +63,8 @@ def test_eval_real_folder_with_foreign_labels_exits_2(ckpt, tmp_path):
         (["--model", "nope", "--steps", "1"], "unknown model 'nope'"),
         (["--steps", "1", "--minutes", "1"], "exactly one of steps and minutes"),
         (["--steps", "0"], "must be positive"),
+        (["--steps", "1", "--input", "8x160"], "input_hw: height and width must be >= 16, got 8x160"),
+        (["--steps", "1", "--input", "40by160"], "expected HEIGHTxWIDTH"),
     ],
 )
 def test_train_bad_input_exits_2_and_writes_nothing(tmp_path, args, needle):

@@ -107,6 +107,21 @@ def test_checkpoint_roundtrip_gives_identical_predictions(tmp_path):
         assert torch.equal(loaded.infer(loaded.preprocess(images)), model.infer(model.preprocess(images)))
 
 
+@pytest.mark.parametrize("name", list_models())
+def test_input_size_override_reads_any_image_size_and_survives_a_checkpoint(tmp_path, name):
+    gen = tiny_gen()
+    latents = {k: list(v) for k, v in gen.discrete_latents().items()}
+    model = create_model(name, charset="abc", max_len=3, latents=latents, input_hw=(48, 96)).eval()
+    assert model.preprocess(batch(gen, 2)[0]).shape == (2, 1, 48, 96)
+    save_checkpoint(model, tmp_path / "ck", {})
+    loaded = load_checkpoint(tmp_path / "ck")
+    assert loaded.input_hw == (48, 96) and loaded.meta["input_hw"] == [48, 96]
+    images = batch(gen, 3, seed=5)[0]
+    assert loaded.predict(images) == model.predict(images)
+    with pytest.raises(UsageError, match="input_hw"):
+        create_model(name, charset="abc", max_len=3, latents=latents, input_hw=(48,))
+
+
 @pytest.mark.parametrize(
     ("damage", "needle"),
     [

@@ -19,7 +19,7 @@ real_option = click.option(
     help="Folder of real labelled captchas (label = file name) instead of a style.",
 )  # fmt: skip
 # what an eval report repeats from the checkpoint's config, so it can be tabulated on its own
-TRAINING_KEYS = ("style", "variant", "size", "seed", "steps", "wall_s", "samples_seen", "samples_per_s",
+TRAINING_KEYS = ("style", "variant", "size", "input_hw", "seed", "steps", "wall_s", "samples_seen", "samples_per_s",
                  "batch_size", "lr", "real", "split", "cache")  # fmt: skip
 skip_look_option = click.option(
     "--skip-look", type=int, default=0, show_default=True,
@@ -33,6 +33,17 @@ strict_option = click.option(
     "--strict", is_flag=True,
     help="With --real: an unreadable file or a label the model cannot spell is an error, not skipped.",
 )  # fmt: skip
+
+
+def parse_hw(ctx, param, value: str | None) -> tuple[int, int] | None:
+    """'40x160' -> (40, 160); the model checks the sizes themselves."""
+    if value is None:
+        return None
+    try:
+        h, w = (int(v) for v in value.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"expected HEIGHTxWIDTH such as 40x160, got {value!r}") from None
+    return h, w
 
 
 @cli.command()
@@ -51,6 +62,10 @@ strict_option = click.option(
     "--model", "model_name", default="crnn_ctc", show_default=True, help="A model from `synthgap models`."
 )
 @click.option("--size", type=click.Choice(["cpu", "paper"]), default="cpu", show_default=True)
+@click.option(
+    "--input", "input_hw", callback=parse_hw, metavar="HxW",
+    help="Input resolution, e.g. 40x160 (default: the size's, 32x128 for cpu, 50x200 for paper).",
+)  # fmt: skip
 @click.option("--steps", type=int, help="Training steps (batches).")
 @click.option("--minutes", type=float, help="Train for this wall time instead of a step count.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -64,17 +79,18 @@ strict_option = click.option(
 @click.option("--val-every", type=int, default=200, show_default=True, help="Validate every N steps.")
 @click.option("--device", help="torch device (default: cuda when present, else cpu).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="New checkpoint folder.")
-def train(style, elastic, overrides, real, strict, split, real_val, model_name, size, steps, minutes, seed,
-          batch_size, lr, workers, cache, val_every, device, out) -> None:  # fmt: skip
+def train(style, elastic, overrides, real, strict, split, real_val, model_name, size, input_hw, steps,
+          minutes, seed, batch_size, lr, workers, cache, val_every, device, out) -> None:  # fmt: skip
     """Train MODEL on STYLE (or a real folder) and write a checkpoint folder to OUT."""
     from synthgap.models.training import train as run_training
 
     if (batch_size is not None and batch_size < 1) or cache < 0 or (cache and cache < (batch_size or 1)):
         raise UsageError("batch-size must be >= 1 and cache 0 or >= batch-size", field="cache")
     path = run_training(
-        out, model=model_name, size=size, style=style, elastic=elastic, overrides=parse_overrides(overrides),
-        real=real, split=split, strict=strict, real_val=real_val, steps=steps, minutes=minutes, seed=seed,
-        batch_size=batch_size, lr=lr, workers=workers, cache=cache, val_every=val_every, device=device,
+        out, model=model_name, size=size, input_hw=input_hw, style=style, elastic=elastic,
+        overrides=parse_overrides(overrides), real=real, split=split, strict=strict, real_val=real_val,
+        steps=steps, minutes=minutes, seed=seed, batch_size=batch_size, lr=lr, workers=workers, cache=cache,
+        val_every=val_every, device=device,
     )  # fmt: skip
     config = json.loads((path / "config.json").read_text())
     click.echo(
