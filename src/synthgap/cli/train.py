@@ -19,8 +19,8 @@ real_option = click.option(
     help="Folder of real labelled captchas (label = file name) instead of a style.",
 )  # fmt: skip
 # what an eval report repeats from the checkpoint's config, so it can be tabulated on its own
-TRAINING_KEYS = ("style", "variant", "size", "input_hw", "seed", "steps", "wall_s", "samples_seen", "samples_per_s",
-                 "batch_size", "lr", "real", "split", "cache")  # fmt: skip
+TRAINING_KEYS = ("style", "variant", "size", "input_hw", "seed", "steps", "wall_s", "samples_seen",
+                 "samples_per_s", "batch_size", "lr", "real", "split", "cache")  # fmt: skip
 skip_look_option = click.option(
     "--skip-look", type=int, default=0, show_default=True,
     help="With --real: leave out the seeded look set of this many images (synthgap.realdata.look_split) "
