@@ -32,14 +32,17 @@ def build(name, data):
 
 
 @pytest.mark.parametrize("name", list_models())
-def test_train_step_batch128(benchmark, data, name):
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_train_step_batch128(benchmark, data, name, precision):
+    """bf16: the forward pass under bfloat16 autocast, as ``train --bf16`` does."""
     _, images, texts, lidx, _ = data
     model = build(name, data)
     small = resize_batch(images[:128], model.input_hw)  # workers hand over images already downscaled
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
 
     def step():
-        loss, _ = model.loss(model.preprocess(small), model.targets(texts[:128], lidx[:128]))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            loss, _ = model.loss(model.preprocess(small), model.targets(texts[:128], lidx[:128]))
         opt.zero_grad()
         loss.backward()
         opt.step()

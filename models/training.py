@@ -210,6 +210,7 @@ def train(
     lr: float | None = None,
     workers: int | None = None,
     cache: int = 0,
+    bf16: bool = False,
     val_n: int = 512,
     val_every: int = 200,
     device: str | None = None,
@@ -218,8 +219,10 @@ def train(
 ) -> Path:
     """Train ``model`` on a style's fresh samples (or a real folder) and write checkpoint ``out``.
 
-    ``input_hw`` (height, width) replaces the size's input resolution. ``desc`` labels the progress
-    bar; a labelled bar is transient (the grid's bar for its cell).
+    ``input_hw`` (height, width) replaces the size's input resolution. ``bf16`` runs the forward pass
+    under bfloat16 autocast (weights, optimizer and checkpoint stay float32): about twice the
+    training throughput on CPUs with AMX / AVX512-BF16. ``desc`` labels the progress bar; a
+    labelled bar is transient (the grid's bar for its cell).
     """
     if (steps is None) == (minutes is None):
         raise UsageError("give exactly one of steps and minutes", field="steps")
@@ -234,7 +237,12 @@ def train(
     dev = pick_device(device)
     workers = default_workers(dev) if workers is None else workers
     threads = configure_threads(dev, workers)
-    meta: dict[str, Any] = {"seed": seed, "size": size, "cache": cache}
+    meta: dict[str, Any] = {
+        "seed": seed,
+        "size": size,
+        "cache": cache,
+        "precision": "bf16" if bf16 else "fp32",
+    }
 
     if style is not None:
         gen = create_generator(style, elastic=elastic, **(overrides or {}))
@@ -288,7 +296,8 @@ def train(
             for group in opt.param_groups:
                 group["lr"] = lr * lr_factor(progress)
             images_b, texts_b, lidx = source.batch(step)
-            loss, outputs = net.loss(net.preprocess(images_b), net.targets(texts_b, lidx))
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+                loss, outputs = net.loss(net.preprocess(images_b), net.targets(texts_b, lidx))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)

@@ -26,6 +26,7 @@ declare -A RUNS=(
     [captcha_v2-multihead_cnn]="--style captcha_v2 --model multihead_cnn --minutes 10 -- --style captcha_v2 -n 1000 --seed 100"
     [captcha_v2-paper_lstm]="--style captcha_v2 --model paper_lstm --minutes 10 -- --style captcha_v2 -n 1000 --seed 100"
     [wikipedia-crnn_ctc-lr2e-3]="--style wikipedia --model crnn_ctc --lr 2e-3 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
+    [wikipedia-crnn_ctc-bf16]="--style wikipedia --model crnn_ctc --lr 2e-3 --bf16 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-crnn_ctc-lr3e-3]="--style wikipedia --model crnn_ctc --lr 3e-3 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-crnn_ctc-40x160]="--style wikipedia --model crnn_ctc --input 40x160 --lr 2e-3 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-multihead_cnn]="--style wikipedia --model multihead_cnn --minutes 10 -- --style wikipedia -n 1000 --seed 100"

@@ -19,10 +19,12 @@ for path in sorted(out.glob("*/*.json")):
     t = r.get("training") or {}
     minutes = t.get("wall_s") and t["wall_s"] / 60
     trained_on = t.get("style") or (t.get("real") and "real")
-    # reports written before input_hw was recorded come from checkpoints at their size's input
+    # reports written before input_hw / precision were recorded come from float32 checkpoints at
+    # their size's input
     hw = t.get("input_hw") or Recognizer.input_sizes[t.get("size") or "cpu"]
     rows.append({"run": path.parent.name, "model": r["model"], "trained_on": trained_on,
-                 "variant": t.get("variant"), "input": "x".join(map(str, hw)), "minutes": minutes,
+                 "variant": t.get("variant"), "input": "x".join(map(str, hw)),
+                 "precision": t.get("precision") or "fp32", "minutes": minutes,
                  "steps": t.get("steps"),
                  "batch": t.get("batch_size"), "lr": t.get("lr"), "samples_per_s": t.get("samples_per_s"),
                  "eval_set": f"{Path(r['real']).name} held-out n={r['n']}" if "real" in r

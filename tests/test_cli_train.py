@@ -24,7 +24,7 @@ def test_train_writes_a_complete_checkpoint(ckpt):
     assert config["steps"] == 3 and config["samples_seen"] == 24 and config["seed"] == 7
     assert config["style"] == "wikipedia" and config["variant"] == "plain" and config["charset"] == "abc"
     assert config["input_hw"] == [32, 128] and config["discrete_latents"]["L"] == [2, 3]
-    assert "torch" in config["versions"] and config["wall_s"] > 0
+    assert "torch" in config["versions"] and config["wall_s"] > 0 and config["precision"] == "fp32"
 
 
 def test_eval_prints_and_writes_json_and_csv(ckpt, tmp_path):

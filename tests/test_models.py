@@ -10,7 +10,7 @@ from synthgap.errors import UsageError
 from synthgap.generators import create_generator
 from synthgap.models import create_model, list_models
 from synthgap.models.checkpoint import load_checkpoint, save_checkpoint
-from synthgap.models.training import SyntheticBatches, latent_indices
+from synthgap.models.training import SyntheticBatches, latent_indices, train
 
 TINY = {"charset": "abc", "lengths": (2, 3), "sizes": (26, 27)}
 
@@ -149,6 +149,16 @@ def test_checkpoint_of_other_shape_raises(tmp_path):
     (tmp_path / "ck" / "config.json").write_text(cfg)
     with pytest.raises(UsageError, match="does not match its config"):
         load_checkpoint(tmp_path / "ck")
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_bf16_autocast_training_keeps_float32_weights_and_records_it(tmp_path, name):
+    out = train(tmp_path / "ck", model=name, style="wikipedia", overrides=TINY, steps=2, batch_size=8,
+                workers=0, val_n=8, bf16=True, progress=False)  # fmt: skip
+    loaded = load_checkpoint(out)
+    assert loaded.meta["precision"] == "bf16" and loaded.meta["steps"] == 2
+    assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in loaded.parameters())
+    assert all(set(p) <= set("abc") for p in loaded.predict(batch(tiny_gen(), 4)[0]))
 
 
 def test_synthetic_batches_are_fresh_and_worker_independent():
