@@ -13,7 +13,7 @@ run() {  # name, train args..., --, eval args...
     while [ "$1" != "--" ]; do train+=("$1"); shift; done; shift
     eval=("$@")
     rm -rf "out/models/$name"
-    $SG train "${train[@]}" --seed 0 --out "out/models/$name"
+    $SG train --seed 0 "${train[@]}" --out "out/models/$name"  # a run's own --seed comes later and wins
     $SG eval "out/models/$name" "${eval[@]}" --out "results/models/$name"
 }
 
@@ -27,6 +27,7 @@ declare -A RUNS=(
     [captcha_v2-paper_lstm]="--style captcha_v2 --model paper_lstm --minutes 10 -- --style captcha_v2 -n 1000 --seed 100"
     [wikipedia-crnn_ctc-lr2e-3]="--style wikipedia --model crnn_ctc --lr 2e-3 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-crnn_ctc-bf16]="--style wikipedia --model crnn_ctc --lr 2e-3 --bf16 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
+    [wikipedia-crnn_ctc-bf16-seed1]="--style wikipedia --model crnn_ctc --lr 2e-3 --bf16 --seed 1 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-crnn_ctc-lr3e-3]="--style wikipedia --model crnn_ctc --lr 3e-3 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-crnn_ctc-40x160]="--style wikipedia --model crnn_ctc --input 40x160 --lr 2e-3 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-multihead_cnn]="--style wikipedia --model multihead_cnn --minutes 10 -- --style wikipedia -n 1000 --seed 100"
