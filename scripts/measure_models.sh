@@ -28,6 +28,7 @@ declare -A RUNS=(
     [wikipedia-crnn_ctc-lr2e-3]="--style wikipedia --model crnn_ctc --lr 2e-3 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-crnn_ctc-bf16]="--style wikipedia --model crnn_ctc --lr 2e-3 --bf16 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-crnn_ctc-bf16-seed1]="--style wikipedia --model crnn_ctc --lr 2e-3 --bf16 --seed 1 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
+    [wikipedia-crnn_ctc-bf16-seed2]="--style wikipedia --model crnn_ctc --lr 2e-3 --bf16 --seed 2 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-crnn_ctc-lr3e-3]="--style wikipedia --model crnn_ctc --lr 3e-3 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-crnn_ctc-40x160]="--style wikipedia --model crnn_ctc --input 40x160 --lr 2e-3 --minutes 10 -- --style wikipedia -n 1000 --seed 100"
     [wikipedia-multihead_cnn]="--style wikipedia --model multihead_cnn --minutes 10 -- --style wikipedia -n 1000 --seed 100"
