@@ -1,5 +1,5 @@
 # `make quick` sets up a fresh machine and runs the main job; `make test` runs the tests.
-.PHONY: setup quick test bench lint sheets
+.PHONY: setup quick test bench lint sheets zoo
 
 setup:
 	@bash scripts/setup.sh
@@ -10,6 +10,13 @@ QUICK_OUT ?= out/quick
 quick: setup
 	.venv/bin/synthgap run grids/quick.toml --out $(QUICK_OUT)
 	.venv/bin/synthgap report $(QUICK_OUT)
+
+# The model zoo (results/zoo): train the entries that are missing or stale, then list them all.
+# Hours of CPU; resumable (finished entries stay). ZOO_ONLY='wikipedia-*' limits it.
+ZOO_ONLY ?= *
+zoo: setup
+	.venv/bin/synthgap zoo build results/zoo --only '$(ZOO_ONLY)'
+	.venv/bin/synthgap zoo list results/zoo
 
 test: setup
 	.venv/bin/python -m pytest -q
@@ -24,7 +31,8 @@ lint: setup
 # first files of a folder (look 0) or, for captcha_v2, the seeded look set of 100 (the rest of that
 # folder is the report set, never looked at).
 REAL ?= ../shared/data
-SHEETS = wikipedia:wikipedia-sample:0 facebook:facebook-sample:0 captcha_v2:captcha_images_v2:100
+SHEETS = wikipedia:wikipedia-sample:0 facebook:facebook-sample:0 captcha_v2:captcha_images_v2:100 \
+	wikipedia_confirmedit:wikipedia-sample:0 wikipedia_confirmedit_noise:wikipedia-sample:0
 sheets: setup
 	@for spec in $(SHEETS); do \
 		style=$${spec%%:*}; rest=$${spec#*:}; real=$(REAL)/$${rest%%:*}; look=$${rest#*:}; \

@@ -31,8 +31,16 @@ def build(name, data):
     return create_model(name, charset=gen.config.charset, max_len=gen.config.lengths[1], latents=latents)
 
 
+BF16 = pytest.param(
+    "bf16",
+    marks=pytest.mark.skipif(
+        not torch.ops.mkldnn._is_mkldnn_bf16_supported(), reason="this CPU has no bfloat16 support"
+    ),
+)
+
+
 @pytest.mark.parametrize("name", list_models())
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize("precision", ["fp32", BF16])
 def test_train_step_batch128(benchmark, data, name, precision):
     """bf16: the forward pass under bfloat16 autocast, as ``train --bf16`` does."""
     _, images, texts, lidx, _ = data

@@ -27,6 +27,14 @@ from synthgap.generators.glyphs import Glyph, glyph, paste
 WIDTH, HEIGHT = 200, 50  # every style renders 200x50 gray, like the paper and all real sets
 
 
+def _shown(value: Any) -> str:
+    """A value as the user typed it (JSON), for error messages."""
+    try:
+        return json.dumps(value)
+    except TypeError:
+        return repr(value)
+
+
 @dataclass(frozen=True)
 class StyleConfig:
     """Prior knobs shared by all styles; each may be overridden in ``create_generator``.
@@ -52,6 +60,33 @@ class StyleConfig:
             if not ok:
                 raise UsageError(f"{name}: {why}", field=name)
 
+        def is_int(v: Any) -> bool:
+            return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+        def is_num(v: Any) -> bool:
+            return (is_int(v) or isinstance(v, float | np.floating)) and np.isfinite(v)
+
+        # types first, so a wrong one is a one-line error rather than a traceback further down
+        pairs = (("lengths", is_int, "integers"), ("sizes", is_int, "integers"),
+                 ("kerning", is_int, "integers"), ("elastic_alpha", is_num, "numbers"))  # fmt: skip
+        for name, check, what in pairs:
+            v = getattr(self, name)
+            need(isinstance(v, tuple) and len(v) == 2 and all(map(check, v)), name,
+                 f"must be two {what} [low, high], got {_shown(v)}")  # fmt: skip
+        need(isinstance(self.fonts, tuple) and all(isinstance(f, str) and f for f in self.fonts), "fonts",
+             f"must be a list of font names, got {_shown(self.fonts)}")  # fmt: skip
+        need(
+            is_int(self.kerning_shift),
+            "kerning_shift",
+            f"must be an integer, got {_shown(self.kerning_shift)}",
+        )
+        need(is_num(self.noise_sigma), "noise_sigma", f"must be a number, got {_shown(self.noise_sigma)}")
+        need(
+            is_num(self.elastic_sigma), "elastic_sigma", f"must be a number, got {_shown(self.elastic_sigma)}"
+        )
+        need(self.char_weights is None or (isinstance(self.char_weights, Mapping)
+             and all(is_num(w) for w in self.char_weights.values())), "char_weights",
+             f"must map characters to numbers, got {_shown(self.char_weights)}")  # fmt: skip
         need(isinstance(self.charset, str) and len(self.charset) > 0, "charset", "must be non-empty")
         need(len(set(self.charset)) == len(self.charset), "charset", "has repeated characters")
         for name in ("lengths", "sizes", "kerning", "elastic_alpha"):
@@ -145,6 +180,9 @@ class Generator:
     name: ClassVar[str]
     defaults: ClassVar[StyleConfig]
     case_sensitive: ClassVar[bool] = False
+    #: raised whenever the bytes rendered for a (seed, index) change, so zoo entries trained on the
+    #: old samples show as stale; tests/test_generator_versions.py pins a digest per version
+    version: ClassVar[int] = 1
     #: extra discrete latents a proposal should predict, name -> values (beyond L/font/size/kerning)
     extra_discrete: ClassVar[dict[str, tuple[Any, ...]]] = {}
 
@@ -157,7 +195,7 @@ class Generator:
                     field=key,
                 )
         for key in ("lengths", "sizes", "kerning", "elastic_alpha", "fonts"):
-            if key in overrides:
+            if isinstance(overrides.get(key), list | tuple):
                 overrides[key] = tuple(overrides[key])
         self.elastic = bool(elastic)
         self.config = dataclasses.replace(self.defaults, **overrides)
@@ -192,6 +230,16 @@ class Generator:
     def background(self, latent: Latent) -> np.ndarray | float:
         """Background gray level or HxW array (white by default)."""
         return 255.0
+
+    def draw_text(self, rng: np.random.Generator, n: int) -> str:
+        """The text of a captcha of ``n`` characters: independent draws from the charset (by
+        ``char_weights``). A style with another language model (words) overrides it."""
+        return "".join(self._chars[self._char_cdf.searchsorted(rng.random(n), side="right")].tolist())
+
+    def finish(self, cov: np.ndarray, latent: Latent, rng: np.random.Generator) -> np.ndarray:
+        """Ink coverage (after the elastic field) -> uint8 image: dark ink on ``background``, plus
+        the prior's white noise (``noise_sigma``)."""
+        return ops.gray(cov, self.background(latent), latent.params.get("noise_sigma", 0.0), rng)
 
     # -- the prior --------------------------------------------------------------------------
     @property
@@ -242,7 +290,7 @@ class Generator:
         """
         c = self.config
         n, font_index, drawn_size, drawn_kerning = uniform_ints(rng, self._prior_ranges)
-        drawn_text = "".join(self._chars[self._char_cdf.searchsorted(rng.random(n), side="right")].tolist())
+        drawn_text = self.draw_text(rng, n)
         text = drawn_text if text is None else text
         font = c.fonts[font_index] if font is None else font
         size = drawn_size if size is None else int(size)
@@ -269,7 +317,7 @@ class Generator:
         if latent.elastic:
             a, s = latent.params["elastic_alpha"], latent.params["elastic_sigma"]
             cov = ops.elastic_simard(cov, a, s, rng)
-        return ops.gray(cov, self.background(latent), latent.params.get("noise_sigma", 0.0), rng)
+        return self.finish(cov, latent, rng)
 
     def sample(self, seed: int, index: int) -> tuple[np.ndarray, Latent]:
         """Sample number ``index`` of the stream ``seed``: its randomness depends on both only."""
@@ -296,6 +344,16 @@ class Generator:
         with ProcessPoolExecutor(workers) as pool:
             parts = list(pool.map(self._generate_range, [seed] * (len(bounds) - 1), bounds[:-1], bounds[1:]))
         return np.concatenate([p[0] for p in parts]), [lat for p in parts for lat in p[1]]
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What a trained model depends on: style, variant, version, the prior, the font files."""
+        return {
+            "style": self.name,
+            "variant": self.variant,
+            "version": self.version,
+            "config": _jsonable(dataclasses.asdict(self.config)),
+            "fonts": {f.key: f.sha256 for f in self.font_files.values()},
+        }
 
     def manifest(self) -> dict[str, Any]:
         """Provenance of a generated set: style, variant, prior, font files with hashes, versions."""

@@ -59,6 +59,9 @@ class Recognizer(nn.Module):
     """
 
     name: ClassVar[str]
+    #: raised whenever the family's network, targets or decoding change, so zoo entries trained
+    #: with the old code show as stale
+    version: ClassVar[int] = 1
     #: Adam learning rate the common loop uses unless told otherwise, per size
     default_lr: ClassVar[dict[str, float]] = {"cpu": 1e-3, "paper": 1e-3}
     #: batch size the common loop uses unless told otherwise, per size

@@ -25,8 +25,16 @@ FORMAT = "synthgap-checkpoint/1"
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
 
 
-def save_checkpoint(model: Recognizer, out: Path, meta: dict[str, Any]) -> Path:
-    """Write ``out`` (a new folder) atomically; ``meta`` is merged into config.json."""
+def save_checkpoint(
+    model: Recognizer,
+    out: Path,
+    meta: dict[str, Any],
+    files: dict[str, bytes] | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Path:
+    """Write ``out`` (a new folder) atomically; ``meta`` is merged into config.json, ``files``
+    (name -> bytes) are written beside it. ``dtype`` stores floating weights smaller (float16 for
+    the zoo); loading casts them back to the model's float32."""
     config = {
         "format": FORMAT,
         "model": model.name,
@@ -38,10 +46,15 @@ def save_checkpoint(model: Recognizer, out: Path, meta: dict[str, Any]) -> Path:
         "discrete_latents": model.latents,
         **meta,
     }
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    state = {
+        k: (v.to(dtype) if v.is_floating_point() else v).detach().cpu().contiguous()
+        for k, v in model.state_dict().items()
+    }
     with atomic_dir(Path(out)) as tmp:
         save_file(state, str(tmp / WEIGHTS))
         (tmp / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+        for name, data in (files or {}).items():
+            (tmp / name).write_bytes(data)
     return Path(out)
 
 

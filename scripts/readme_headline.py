@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from synthgap.report import CONVERGED, NOT_CONVERGED
+
 MARKERS = {"quick": ("<!-- quick-grid:begin -->", "<!-- quick-grid:end -->"),
            "gap": ("<!-- real-gap:begin -->", "<!-- real-gap:end -->")}  # fmt: skip
 COLUMNS = {("clean", 0): "clean", ("gaussian_noise", 2): "noise sigma=5", ("kerning", 1): "kerning +1 px"}
@@ -25,12 +27,16 @@ def headline(folder: Path) -> str:
     df = df.assign(test=[COLUMNS[(p, s)] for p, s in zip(df["perturbation"], df["severity"], strict=True)])
     table = df.pivot_table(index=["style", "model", "variant"], columns="test", values="recognition_rate")
     table = (100 * table[list(COLUMNS.values())]).round(1).reset_index()
+    table["status"] = [NOT_CONVERGED if c < 100 * CONVERGED else "" for c in table["clean"]]
     minutes = df["budget_minutes"].iloc[0]
+    training = (
+        f"{minutes:g} CPU minutes of training per model" if pd.notna(minutes) else "models from results/zoo"
+    )
     return (
         f"Recognition rate (%) on {int(df['test_size'].iloc[0])} synthetic test captchas per cell, "
-        f"{minutes:g} CPU minutes of training per model (`make quick QUICK_OUT={folder}`, seeds from "
-        f"`grids/quick.toml`; full tables in `{folder}/report/report.md`):\n\n"
-        + table.to_markdown(index=False)
+        f"{training} (`make quick QUICK_OUT={folder}`, seeds from `grids/quick.toml`; full tables in "
+        f"`{folder}/report/report.md`; under {100 * CONVERGED:.0f} % clean a model is marked "
+        f"{NOT_CONVERGED}):\n\n" + table.to_markdown(index=False)
     )
 
 

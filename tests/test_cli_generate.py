@@ -36,6 +36,21 @@ def test_generate_writes_images_labels_and_manifest(tmp_path):
         (["--style", "wikipedia", "-n", "2", "--set", "lengths=[5,3]"], "lengths: empty range"),
         (["--style", "wikipedia", "-n", "2", "--set", "charset="], "charset"),
         (["--style", "wikipedia", "-n", "2", "--set", "wobble=1"], "unknown override 'wobble'"),
+        (
+            ["--style", "wikipedia", "-n", "2", "--set", "noise_sigma=abc"],
+            'noise_sigma: must be a number, got "abc"',
+        ),
+        (
+            ["--style", "wikipedia", "-n", "2", "--set", "noise_sigma=true"],
+            "noise_sigma: must be a number, got true",
+        ),
+        (
+            ["--style", "wikipedia", "-n", "2", "--set", "kerning_shift=1.5"],
+            "kerning_shift: must be an integer",
+        ),
+        (["--style", "wikipedia", "-n", "2", "--set", "lengths=abc"], "lengths: must be two integers"),
+        (["--style", "wikipedia", "-n", "2", "--set", "sizes=[26]"], "sizes: must be two integers"),
+        (["--style", "wikipedia", "-n", "2", "--set", "fonts=[1]"], "fonts: must be a list of font names"),
     ],
 )
 def test_generate_bad_input_exits_2_and_writes_nothing(tmp_path, args, needle):

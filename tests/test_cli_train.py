@@ -7,6 +7,7 @@ from clitools import synthgap as run
 from PIL import Image
 
 TINY = ["--style", "wikipedia", "--set", "charset=abc", "--set", "lengths=[2,3]"]
+TAG = "wikipedia-plain-charset=abc-lengths=2,3"  # an eval report's name: style, variant, overrides
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +32,20 @@ def test_eval_prints_and_writes_json_and_csv(ckpt, tmp_path):
     r = run("eval", str(ckpt), *TINY, "-n", "20", "--seed", "1", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert "recognition" in r.stdout and "ms/captcha at batch 1" in r.stdout
-    report = json.loads((tmp_path / "wikipedia-plain-n20-seed1.json").read_text())
+    report = json.loads((tmp_path / f"{TAG}-n20-seed1.json").read_text())
     assert report["n"] == 20 and 0 <= report["recognition_rate"] <= 1 and report["ms_per_captcha_batch1"] > 0
     assert report["training"]["seed"] == 7 and report["training"]["style"] == "wikipedia"
-    assert len((tmp_path / "wikipedia-plain-n20-seed1.csv").read_text().splitlines()) == 21
+    assert len((tmp_path / f"{TAG}-n20-seed1.csv").read_text().splitlines()) == 21
+
+
+def test_eval_of_a_shifted_prior_does_not_overwrite_the_clean_score(ckpt, tmp_path):
+    for extra in ([], ["--set", "noise_sigma=5"]):
+        r = run("eval", str(ckpt), *TINY, *extra, "-n", "8", "--no-timing", "--out", str(tmp_path))
+        assert r.returncode == 0, r.stderr
+    clean = json.loads((tmp_path / f"{TAG}-n8-seed0.json").read_text())
+    noisy = json.loads((tmp_path / f"{TAG}-noise_sigma=5-n8-seed0.json").read_text())
+    assert clean["overrides"] == {"charset": "abc", "lengths": [2, 3]}
+    assert noisy["overrides"] == {**clean["overrides"], "noise_sigma": 5}
 
 
 def test_eval_on_a_style_the_checkpoint_cannot_spell_exits_2(ckpt):
@@ -61,7 +72,8 @@ def test_eval_real_folder_with_foreign_labels_exits_2(ckpt, tmp_path):
     ("args", "needle"),
     [
         (["--model", "nope", "--steps", "1"], "unknown model 'nope'"),
-        (["--steps", "1", "--minutes", "1"], "exactly one of steps and minutes"),
+        (["--steps", "1", "--minutes", "1"], "exactly one of --steps and --minutes"),
+        (["--plateau"], "plateau.max_minutes: a cap is needed"),
         (["--steps", "0"], "must be positive"),
         (["--steps", "1", "--input", "8x160"], "input_hw: height and width must be >= 16, got 8x160"),
         (["--steps", "1", "--input", "40by160"], "expected HEIGHTxWIDTH"),
@@ -116,3 +128,10 @@ def test_eval_skip_look_scores_only_the_images_outside_the_look_set(ckpt, tmp_pa
         "eval", str(ckpt), "--real", str(real), "--skip-look", "6", "--no-timing", "--out", str(tmp_path)
     )
     assert bad.returncode == 2 and "look" in bad.stderr
+
+
+def test_training_log_to_a_pipe_has_plain_lines_not_a_bar_per_step(tmp_path):
+    r = run("train", *TINY, "--steps", "3", "--batch-size", "8", "--workers", "0", "--val-every", "2",
+            "--out", str(tmp_path / "ck"))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "\r" not in r.stderr and "train: done at step 3 " in r.stderr

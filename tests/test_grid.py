@@ -123,6 +123,9 @@ def test_transfer_cells(monkeypatch):
         (lambda t: t + '[transfer]\nwikipedia = ["nope"]\n', "transfer.wikipedia"),
         (lambda t: t + '[transfer]\nwikipedia = ["wikipedia"]\n', "transfer.wikipedia"),
         (lambda t: t + '[real]\nwikipedia = "no/such/folder"\n', "real.wikipedia"),
+        (lambda t: t + '[real]\nwikipedia = { path = ".", look = 5 }\n', "real.wikipedia.look"),
+        (lambda t: t + '[real]\nwikipedia = { path = ".", skip_look = -1 }\n', "real.wikipedia.skip_look"),
+        (lambda t: "zoo = 3\n" + t, "zoo"),
         (lambda t: t + "fonts = [5]\n", None),  # valid for wikipedia (its fonts are not in row 5)
     ],
 )
@@ -296,6 +299,18 @@ def test_real_test_set(shared_data, tmp_path):
     assert real.images.shape == (20, 50, 200) and real.latents is None
     assert all(t.isalpha() and t.islower() for t in real.texts)
     assert np.median(real.images) == 255  # white paper, dark ink
+
+
+def test_real_cells_leave_out_the_look_set(shared_data):
+    from synthgap.realdata import look_split
+
+    folder = shared_data / "wikipedia-sample"
+    grid = tiny(TINY + f'[real]\nwikipedia = {{ path = "{folder}", skip_look = 5 }}\n')
+    cell = next(c for c in grid.cells() if c.perturbation == "real")
+    assert cell.real_skip_look == 5 and grid.settings()["real_skip_look"] == {"wikipedia": 5}
+    everything = sorted(p.stem for p in folder.iterdir())
+    _, rest = look_split(20, 5)
+    assert make_test_set(cell).texts == [everything[i] for i in rest]
 
 
 def test_real_cells_follow_the_style(shared_data, tmp_path):

@@ -10,7 +10,7 @@ from synthgap.errors import UsageError
 from synthgap.generators import create_generator
 from synthgap.models import create_model, list_models
 from synthgap.models.checkpoint import load_checkpoint, save_checkpoint
-from synthgap.models.training import SyntheticBatches, latent_indices, train
+from synthgap.models.training import SyntheticBatches, bf16_supported, latent_indices, train
 
 TINY = {"charset": "abc", "lengths": (2, 3), "sizes": (26, 27)}
 
@@ -151,6 +151,7 @@ def test_checkpoint_of_other_shape_raises(tmp_path):
         load_checkpoint(tmp_path / "ck")
 
 
+@pytest.mark.skipif(not bf16_supported(torch.device("cpu")), reason="this CPU has no bfloat16 support")
 @pytest.mark.parametrize("name", list_models())
 def test_bf16_autocast_training_keeps_float32_weights_and_records_it(tmp_path, name):
     out = train(tmp_path / "ck", model=name, style="wikipedia", overrides=TINY, steps=2, batch_size=8,
@@ -159,6 +160,17 @@ def test_bf16_autocast_training_keeps_float32_weights_and_records_it(tmp_path, n
     assert loaded.meta["precision"] == "bf16" and loaded.meta["steps"] == 2
     assert all(p.dtype == torch.float32 and torch.isfinite(p).all() for p in loaded.parameters())
     assert all(set(p) <= set("abc") for p in loaded.predict(batch(tiny_gen(), 4)[0]))
+
+
+def test_bf16_on_a_cpu_without_it_is_a_usage_error(tmp_path, monkeypatch):
+    from synthgap.models import training
+
+    monkeypatch.setattr(training, "bf16_supported", lambda device: False)
+    with pytest.raises(UsageError, match="no bfloat16 support"):
+        train(
+            tmp_path / "ck", style="wikipedia", overrides=TINY, steps=2, workers=0, bf16=True, progress=False
+        )
+    assert not (tmp_path / "ck").exists()
 
 
 def test_synthetic_batches_are_fresh_and_worker_independent():

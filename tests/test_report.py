@@ -91,3 +91,24 @@ def test_calibration_tables_pair_confidence_with_recognition(cells):
     assert (
         len(fig.subfigs) == 4 * 4
     )  # rows: (a, b) x (plain, elastic); columns: clean, perturbed, transfer, real
+
+
+def test_breaker_under_half_clean_is_marked_and_left_out_of_aggregates(cells):
+    cells = cells.copy()
+    lost = (cells["model"] == "b") & (cells["variant"] == "elastic")
+    cells.loc[lost, "recognition_rate"] = cells.loc[lost, "recognition_rate"] * 0.1  # clean 0.085
+    rep = build_report(cells, baseline="a")
+    t1 = next(t for name, t in rep.tables.items() if name.startswith("Table I")).set_index(
+        ["model", "variant"]
+    )
+    assert t1.loc[("b", "elastic"), "status"] == "not converged" and t1.loc[("b", "plain"), "status"] == ""
+    rob = next(t for name, t in rep.tables.items() if name.startswith("Robustness"))
+    rob = rob.set_index(["model", "perturbation", "severity"])
+    assert rob.loc[("b", "gaussian_noise", 1), "status"] == "not converged: elastic"
+    assert np.isnan(rob.loc[("b", "gaussian_noise", 1), "drop_elastic"])  # no drop from a zero
+    assert rob.loc[("b", "gaussian_noise", 1), "drop_plain"] == pytest.approx(10.0)
+    ce = next(t for name, t in rep.tables.items() if name.startswith("Corruption")).set_index(
+        ["variant", "model"]
+    )
+    assert ("elastic", "b") not in ce.index and ce.loc[("plain", "b"), "mCE"] == pytest.approx(0.7 / 1.1)
+    assert "not converged" in rep.markdown()

@@ -19,6 +19,30 @@ from synthgap.gap import gap_table
 
 RUN_KEYS = ["style", "model", "size", "seed"]
 SEVERITY_FAMILIES = ("image", "generative")
+#: a breaker under this clean recognition has not learned its style: its rows say "not converged"
+#: and it is left out of aggregates (drops from clean, corruption errors), not averaged in as a zero
+CONVERGED = 0.5
+NOT_CONVERGED = "not converged"
+
+
+def convergence(df: pd.DataFrame) -> pd.DataFrame:
+    """Per breaker (run keys + variant): ``status`` "" or "not converged" from its clean recognition
+    (breakers without a clean cell count as converged: nothing says otherwise)."""
+    keys = RUN_KEYS + ["variant"]
+    clean = df[df["family"] == "clean"].groupby(keys, as_index=False)["recognition_rate"].mean()
+    clean["status"] = clean["recognition_rate"].lt(CONVERGED).map({True: NOT_CONVERGED, False: ""})
+    return clean[keys + ["status"]]
+
+
+def with_status(table: pd.DataFrame, status: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a ``status`` column, joined on the breaker keys it has."""
+    if table.empty:
+        return table
+    keys = [k for k in RUN_KEYS + ["variant"] if k in table]
+    status = status.groupby(keys, as_index=False)["status"].agg(
+        lambda s: NOT_CONVERGED if (s != "").any() else ""
+    )
+    return table.merge(status, on=keys, how="left").fillna({"status": ""})
 
 
 def load_cells(folder: Path) -> pd.DataFrame:
@@ -35,9 +59,10 @@ def load_cells(folder: Path) -> pd.DataFrame:
     return df[ok].copy()
 
 
-def robustness(df: pd.DataFrame) -> pd.DataFrame:
+def robustness(df: pd.DataFrame, status: pd.DataFrame | None = None) -> pd.DataFrame:
     """Recognition per run x perturbation x severity, plain and elastic side by side, with the
-    drop from each variant's clean score (in points)."""
+    drop from each variant's clean score (in points; none for a breaker that did not converge,
+    named in ``status``)."""
     rows = df[df["family"].isin(("clean",) + SEVERITY_FAMILIES)]
     table = rows.pivot_table(
         index=RUN_KEYS + ["perturbation", "severity"],
@@ -48,10 +73,17 @@ def robustness(df: pd.DataFrame) -> pd.DataFrame:
     clean = df[df["family"] == "clean"].pivot_table(
         index=RUN_KEYS, columns="variant", values="recognition_rate", aggfunc="mean"
     )
-    for variant in table.columns.tolist():
+    clean = clean.where(clean >= CONVERGED)  # no drop from a breaker that never learned
+    variants = table.columns.tolist()
+    for variant in variants:
         base = clean[variant].reindex(table.index.droplevel(["perturbation", "severity"])).to_numpy()
         table[f"drop_{variant}"] = 100.0 * (base - table[variant].to_numpy())
-    return table.reset_index()
+    table = table.reset_index()
+    if status is not None:
+        bad = status[status["status"] != ""].groupby(RUN_KEYS)["variant"].agg(", ".join)
+        names = bad.reindex(pd.MultiIndex.from_frame(table[RUN_KEYS])).fillna("").to_numpy()
+        table["status"] = [f"{NOT_CONVERGED}: {v}" if v else "" for v in names]
+    return table
 
 
 def transfer_matrix(df: pd.DataFrame) -> pd.DataFrame:
@@ -62,14 +94,18 @@ def transfer_matrix(df: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
-def corruption_errors(df: pd.DataFrame, baseline: str) -> pd.DataFrame:
+def corruption_errors(df: pd.DataFrame, baseline: str, status: pd.DataFrame | None = None) -> pd.DataFrame:
     """ImageNet-C style corruption error: a model's errors summed over severities, divided by the
-    baseline model's on the same style, variant and perturbation; ``mCE`` averages perturbations."""
-    rows = df[df["family"].isin(SEVERITY_FAMILIES)].assign(error_rate=lambda d: 1.0 - d["recognition_rate"])
-    if rows.empty:  # a grid without perturbations (e.g. clean + real only)
-        return pd.DataFrame()
-    if baseline not in set(rows["model"]):
+    baseline model's on the same style, variant and perturbation; ``mCE`` averages perturbations.
+    Breakers that did not converge (``status``) are left out, as models and as baselines."""
+    if baseline not in set(df["model"]):
         raise UsageError(f"baseline: model {baseline!r} is not in the grid", field="baseline")
+    if status is not None:
+        df = with_status(df, status)
+        df = df[df["status"] == ""].drop(columns="status")
+    rows = df[df["family"].isin(SEVERITY_FAMILIES)].assign(error_rate=lambda d: 1.0 - d["recognition_rate"])
+    if rows.empty or baseline not in set(rows["model"]):  # no perturbations, or no converged baseline
+        return pd.DataFrame()
     keys = ["style", "variant", "size", "seed", "perturbation"]
     summed = rows.groupby(keys + ["model"], as_index=False)["error_rate"].sum()
     base = summed[summed["model"] == baseline].drop(columns="model").rename(columns={"error_rate": "base"})
@@ -156,17 +192,23 @@ class Report:
 
 
 def build_report(df: pd.DataFrame, baseline: str | None = None) -> Report:
+    """Every table; each marks the breakers under ``CONVERGED`` clean recognition in ``status``."""
     baseline = baseline or sorted(df["model"].unique())[0]
+    st = convergence(df)
     tables = {
-        "Table I: clean recognition and breaking time": table_one(df),
-        "Robustness: recognition by perturbation and severity (drop from clean, points)": robustness(df),
-        "Cross-style transfer: recognition (rows train, columns test)": transfer_matrix(df),
-        f"Corruption error relative to {baseline} (mCE)": corruption_errors(df, baseline),
-        "Synthetic-to-real gap": gap_table(df),
-        "Calibration by severity: recognition, mean confidence, ECE (model and IS posterior)": (
-            calibration_by_severity(df)
+        "Table I: clean recognition and breaking time": with_status(table_one(df), st),
+        "Robustness: recognition by perturbation and severity (drop from clean, points)": robustness(df, st),
+        "Cross-style transfer: recognition (rows train, columns test)": with_status(transfer_matrix(df), st),
+        f"Corruption error relative to {baseline} (mCE): breakers not converged left out": (
+            corruption_errors(df, baseline, st)
         ),
-        "Confidence tracking: does confidence fall when recognition falls?": confidence_tracking(df),
+        "Synthetic-to-real gap": with_status(gap_table(df), st),
+        "Calibration by severity: recognition, mean confidence, ECE (model and IS posterior)": (
+            with_status(calibration_by_severity(df), st)
+        ),
+        "Confidence tracking: does confidence fall when recognition falls?": (
+            with_status(confidence_tracking(df), st)
+        ),
     }
     return Report(tables)
 

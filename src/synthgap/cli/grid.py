@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import click
@@ -51,17 +52,60 @@ def check_grid(grid_file: str, models: str | None) -> None:
     show_default=True,
     help="Parallel tasks (training uses its own data workers: 1 suits 2 cores).",
 )
-def run(grid_file: str, out: Path, executor: str, scheduler: str | None, workers: int) -> None:
-    """Train every run of GRID_FILE once and evaluate all its cells into OUT (cells.parquet/csv)."""
+@click.option(
+    "--retrain", is_flag=True, help="Ignore the grid's zoo: train every run (zoo entries as the zoo does)."
+)
+@click.option(
+    "--stale", type=click.Choice(["retrain", "refuse"]), default="retrain", show_default=True,
+    help="A zoo entry whose fingerprint no longer matches the code: train the run again, or fail its cells.",
+)  # fmt: skip
+def run(grid_file: str, out: Path, executor: str, scheduler: str | None, workers: int, retrain: bool,
+        stale: str) -> None:  # fmt: skip
+    """Train every run of GRID_FILE once and evaluate all its cells into OUT (cells.parquet/csv).
+
+    Runs that are current entries of the grid's zoo are evaluated without training. Exits 2 when
+    any cell failed, after storing all the others."""
+    if workers < 1:
+        raise UsageError(f"workers: must be >= 1, got {workers}", field="workers")
     grid = load_grid(grid_file)
     grid.cells()  # every impossible combination fails here, before any training
     if executor == "dask" and not scheduler:
         raise UsageError("scheduler: --executor dask needs --scheduler ADDR", field="scheduler")
+    prepared = {} if grid.zoo is None or retrain else zoo_checkpoints(grid, stale)
     with make_executor(executor, workers=workers, scheduler=scheduler) as pool:
-        df = run_grid(grid, out, train_run, evaluate_cell, executor=pool)
+        df = run_grid(grid, out, partial(train_run, zoo=grid.zoo), evaluate_cell, executor=pool,
+                      prepared=prepared)  # fmt: skip
     failed = df["error"].notna() & (df["error"] != "")
     click.echo(f"{len(df)} cells in {out}/cells.parquet ({int(failed.sum())} failed)")
     click.echo(build_report(df[~failed]).markdown() if (~failed).any() else "no finished cells")
+    if failed.any():
+        for error, n in df.loc[failed, "error"].value_counts().items():
+            click.echo(f"  {n} cells: {error}", err=True)
+        raise UsageError(f"run: {int(failed.sum())} of {len(df)} cells failed", field="run")
+
+
+def zoo_checkpoints(grid, stale: str) -> dict[str, tuple[str | None, str | None]]:
+    """Run id -> (zoo checkpoint to evaluate, None) or (None, error failing the run's cells).
+
+    A current entry is used; a missing one is trained; a stale one is trained (said by name) or,
+    with ``stale="refuse"``, fails its cells; a broken one (a file edited or truncated) fails its
+    cells with the error naming the file."""
+    from synthgap.zoo import load_zoo, status
+
+    zoo = load_zoo(grid.zoo)
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for run in grid.runs():
+        entry = zoo.find(run)
+        if entry is None:
+            continue
+        st = status(zoo, entry)
+        if st.state == "current":
+            out[run.id] = (str(st.folder), None)
+        elif st.state == "broken" or (st.state == "stale" and stale == "refuse"):
+            out[run.id] = (None, f"zoo entry {st.line()}")
+        click.echo(f"zoo: {st.line()}: " + ("evaluated" if st.state == "current" else
+                   "its cells fail" if run.id in out else "training it"), err=True)  # fmt: skip
+    return out
 
 
 @cli.command()

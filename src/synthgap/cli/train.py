@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import click
@@ -33,6 +34,13 @@ strict_option = click.option(
     "--strict", is_flag=True,
     help="With --real: an unreadable file or a label the model cannot spell is an error, not skipped.",
 )  # fmt: skip
+
+
+def override_tag(overrides: dict) -> str:
+    """Prior overrides as part of a file name (``-noise_sigma=5-kerning_shift=1``): a shifted score
+    never overwrites the clean one."""
+    parts = [f"{k}={json.dumps(v, separators=(',', ':'))}" for k, v in sorted(overrides.items())]
+    return "".join("-" + re.sub(r"[^A-Za-z0-9_.=,+-]", "", p) for p in parts)
 
 
 def parse_hw(ctx, param, value: str | None) -> tuple[int, int] | None:
@@ -68,6 +76,11 @@ def parse_hw(ctx, param, value: str | None) -> tuple[int, int] | None:
 )  # fmt: skip
 @click.option("--steps", type=int, help="Training steps (batches).")
 @click.option("--minutes", type=float, help="Train for this wall time instead of a step count.")
+@click.option(
+    "--plateau", is_flag=True,
+    help="Train until validation stops improving (synthgap.models.training.Plateau); --steps and/or "
+    "--minutes are then its cap.",
+)  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--batch-size", type=int, help="Batch size (default: the model's, per size).")
 @click.option("--lr", type=float, help="Adam learning rate (default: the model's, per size).")
@@ -84,22 +97,33 @@ def parse_hw(ctx, param, value: str | None) -> tuple[int, int] | None:
 @click.option("--device", help="torch device (default: cuda when present, else cpu).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="New checkpoint folder.")
 def train(style, elastic, overrides, real, strict, split, real_val, model_name, size, input_hw, steps,
-          minutes, seed, batch_size, lr, workers, cache, bf16, val_every, device, out) -> None:  # fmt: skip
+          minutes, plateau, seed, batch_size, lr, workers, cache, bf16, val_every, device,
+          out) -> None:  # fmt: skip
     """Train MODEL on STYLE (or a real folder) and write a checkpoint folder to OUT."""
     from synthgap.models.training import train as run_training
 
     if (batch_size is not None and batch_size < 1) or cache < 0 or (cache and cache < (batch_size or 1)):
         raise UsageError("batch-size must be >= 1 and cache 0 or >= batch-size", field="cache")
+    budget = {"steps": steps, "minutes": minutes}
+    if plateau:
+        from synthgap.models.training import Plateau
+
+        budget = {"plateau": Plateau(max_steps=steps, max_minutes=minutes)}
+    elif (steps is None) == (minutes is None):
+        raise UsageError(
+            "give exactly one of --steps and --minutes (with --plateau: at least one)", field="steps"
+        )
     path = run_training(
         out, model=model_name, size=size, input_hw=input_hw, style=style, elastic=elastic,
         overrides=parse_overrides(overrides), real=real, split=split, strict=strict, real_val=real_val,
-        steps=steps, minutes=minutes, seed=seed, batch_size=batch_size, lr=lr, workers=workers, cache=cache,
+        seed=seed, **budget, batch_size=batch_size, lr=lr, workers=workers, cache=cache,
         bf16=bf16, val_every=val_every, device=device,
     )  # fmt: skip
     config = json.loads((path / "config.json").read_text())
     click.echo(
         f"wrote {path}: {config['steps']} steps, {config['samples_seen']} samples in {config['wall_s']} s "
-        f"({config['samples_per_s']} samples/s); validation {json.dumps(config['val'])}"
+        f"({config['samples_per_s']} samples/s, stopped by {config['stop']}); validation "
+        f"{json.dumps(config['val'])}"
     )
 
 
@@ -199,7 +223,7 @@ def evaluate_cmd(
         _check_style_fits(model, gen, checkpoint)
         images, latents = gen.generate(n, seed, workers=workers)
         texts, case_sensitive = [lat.text for lat in latents], gen.case_sensitive
-        tag = f"{style}-{gen.variant}-n{n}-seed{seed}"
+        tag = f"{style}-{gen.variant}{override_tag(parse_overrides(overrides))}-n{n}-seed{seed}"
         source = {"style": style, "variant": gen.variant, "overrides": parse_overrides(overrides), "n": n,
                   "seed": seed}  # fmt: skip
     else:

@@ -160,12 +160,16 @@ def run_grid(
     executor: Executor | None = None,
     workers: int = 1,
     progress: bool = True,
+    prepared: dict[str, tuple[str | None, str | None]] | None = None,
 ) -> pd.DataFrame:
     """Train and evaluate every unfinished cell of a (validated) grid into ``out``; return the table.
 
-    ``executor`` defaults to a local process pool of ``workers``. The tidy table is written to
-    out/cells.parquet and out/cells.csv at the end (``collect(out)`` reads it at any time).
+    ``executor`` defaults to a local process pool of ``workers``. ``prepared`` maps a run id to a
+    checkpoint trained elsewhere (a zoo entry: evaluated, not trained) or to an error that fails the
+    run's cells. The tidy table is written to out/cells.parquet and out/cells.csv at the end
+    (``collect(out)`` reads it at any time).
     """
+    prepared = prepared or {}
     out = Path(out)
     cells = grid.cells()
     with open_store(out, grid.settings()), contextlib.ExitStack() as stack:
@@ -190,9 +194,18 @@ def run_grid(
                     cell,
                 )
 
+        def fail_cells(run: Run, error: str, seconds: float | None) -> None:
+            for cell in todo[run]:
+                record = {**cell_record(cell, _family(cell), grid.name), "train_seconds": seconds}
+                store_cell(out, record, {}, error, None)
+                bar.update(1)
+
         for run in todo:
-            checkpoint = finished_checkpoint(out, run)
-            if checkpoint is not None:
+            ready, refused = prepared.get(run.id, (None, None))
+            checkpoint = ready or finished_checkpoint(out, run)
+            if refused is not None:
+                fail_cells(run, refused, None)
+            elif checkpoint is not None:
                 submit_evals(run, str(checkpoint), None)
             else:
                 futures[executor.submit(train_task, out, run, train_run)] = ("run", run)
@@ -210,9 +223,6 @@ def run_grid(
                 checkpoint, seconds, error = future.result()
                 if error is None:
                     submit_evals(item, checkpoint, seconds)
-                    continue
-                for cell in todo[item]:  # a failed training fails its cells, as rows with an error
-                    record = {**cell_record(cell, _family(cell), grid.name), "train_seconds": seconds}
-                    store_cell(out, record, {}, f"training failed: {error}", None)
-                    bar.update(1)
+                else:  # a failed training fails its cells, as rows with an error
+                    fail_cells(item, f"training failed: {error}", seconds)
         return write_tables(out, collect(out))

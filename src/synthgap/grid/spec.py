@@ -29,7 +29,7 @@ VARIANTS = ("plain", "elastic")
 CLEAN, REAL, TRANSFER = "clean", "real", "transfer"  # perturbation names the grid itself provides
 TOP_LEVEL = {
     "name", "styles", "variants", "models", "sizes", "seeds", "test_size", "test_seed", "clean",
-    "budget", "perturbations", "transfer", "real", "posterior",
+    "budget", "perturbations", "transfer", "real", "posterior", "zoo",
 }  # fmt: skip
 
 
@@ -46,7 +46,8 @@ def coordinate_seed(*parts: Any) -> int:
 
 @dataclass(frozen=True)
 class Budget:
-    """How long to train each run: a number of optimiser steps or of wall-clock minutes."""
+    """How long to train each run: a number of optimiser steps or of wall-clock minutes (neither:
+    the grid's runs are all zoo entries, trained as the zoo trains them)."""
 
     steps: int | None = None
     minutes: float | None = None
@@ -104,6 +105,7 @@ class Cell:
     test_size: int = 0
     base_seed: int = 0
     real_path: str | None = None
+    real_skip_look: int = 0  # real cells: leave out the seeded look set of this many images
     params_json: str = "{}"
     posterior: PosteriorSpec = field(default_factory=PosteriorSpec)
 
@@ -147,7 +149,9 @@ class Grid:
     perturbations: tuple[tuple[str, tuple[int, ...]], ...] = ()
     transfer: tuple[tuple[str, tuple[str, ...]], ...] = ()
     real: tuple[tuple[str, str], ...] = ()
+    real_skip_look: tuple[tuple[str, int], ...] = ()  # style -> look-set size left out of its real cells
     posterior: PosteriorSpec = field(default_factory=PosteriorSpec)
+    zoo: str | None = None  # folder of a model zoo (synthgap.zoo) whose entries the runs reuse
     source: str = "<string>"
 
     def runs(self) -> list[Run]:
@@ -178,6 +182,7 @@ class Grid:
         return [
             Cell(run, *test, test_size=self.test_size, base_seed=self.test_seed,
                  real_path=real.get(run.style) if test[1] == REAL else None,
+                 real_skip_look=dict(self.real_skip_look).get(run.style, 0) if test[1] == REAL else 0,
                  params_json=json.dumps(resolved[(run.style, *test)], sort_keys=True),
                  posterior=self.posterior)
             for run in self.runs()
@@ -186,8 +191,11 @@ class Grid:
 
     def settings(self) -> dict[str, Any]:
         """What every cell's numbers depend on besides its coordinates (a store holds one setting)."""
-        return {"test_size": self.test_size, "test_seed": self.test_seed, "budget": asdict(self.budget),
-                "real": dict(self.real), "posterior": asdict(self.posterior)}  # fmt: skip
+        out = {"test_size": self.test_size, "test_seed": self.test_seed, "budget": asdict(self.budget),
+               "real": dict(self.real), "posterior": asdict(self.posterior)}  # fmt: skip
+        if self.real_skip_look:
+            out["real_skip_look"] = dict(self.real_skip_look)
+        return out if self.zoo is None else {**out, "zoo": self.zoo}
 
 
 def resolve_params(train_style: str, test_style: str, perturbation: str, severity: int) -> dict[str, Any]:
@@ -249,16 +257,24 @@ def parse_grid(text: str, source: str = "<string>", base_dir: Path | None = None
     seeds = doc.get("seeds")
     if not isinstance(seeds, list) or not seeds or len(set(map(str, seeds))) != len(seeds):
         raise _fail(source, "seeds", f"must be a non-empty list of distinct integers, got {seeds!r}")
+    zoo = doc.get("zoo")
+    if zoo is not None:
+        if not isinstance(zoo, str) or not zoo:
+            raise _fail(source, "zoo", f"must be a folder path, got {zoo!r}")
+        zoo = _path(zoo, base_dir)
     budget = doc.get("budget")
-    if not isinstance(budget, dict) or len(budget) != 1 or not set(budget) <= {"steps", "minutes"}:
+    if budget is None and zoo is not None:
+        budget = Budget()
+    elif not isinstance(budget, dict) or len(budget) != 1 or not set(budget) <= {"steps", "minutes"}:
         raise _fail(source, "budget", f"must be a table with exactly one of steps, minutes; got {budget!r}")
-    if "steps" in budget:
+    elif "steps" in budget:
         budget = Budget(steps=_int(budget["steps"], source, "budget.steps", 1))
     else:
         minutes = budget["minutes"]
         if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes <= 0:
             raise _fail(source, "budget.minutes", f"must be a number > 0, got {minutes!r}")
         budget = Budget(minutes=float(minutes))
+    real, real_skip_look = _real(doc.get("real", {}), source, base_dir)
     name = doc.get("name", Path(source).stem)
     if not isinstance(name, str) or not name:
         raise _fail(source, "name", f"must be a non-empty string, got {name!r}")
@@ -278,8 +294,10 @@ def parse_grid(text: str, source: str = "<string>", base_dir: Path | None = None
         clean=clean,
         perturbations=_perturbations(doc.get("perturbations", {}), source),
         transfer=_table_of_names(doc.get("transfer", {}), source, "transfer"),
-        real=_real(doc.get("real", {}), source, base_dir),
+        real=real,
+        real_skip_look=real_skip_look,
         posterior=_posterior(doc.get("posterior", {}), source),
+        zoo=zoo,
         source=source,
     )
 
@@ -327,18 +345,38 @@ def _table_of_names(table: Any, source: str, key: str) -> tuple[tuple[str, tuple
     return tuple((k, _names(table, k, source)) for k in table)
 
 
-def _real(table: Any, source: str, base_dir: Path | None) -> tuple[tuple[str, str], ...]:
+def _real(table: Any, source: str, base_dir: Path | None):
+    """``style = "folder"`` or ``style = {path = "folder", skip_look = N}`` -> (style, folder) pairs
+    and (style, N) pairs: N images of the seeded look set (synthgap.realdata.look_split) are left out."""
     if not isinstance(table, dict):
         raise _fail(source, "real", "must be a table: style = folder of real images")
-    out = []
-    for style, path in table.items():
+    out, looks = [], []
+    for style, value in table.items():
+        path, look = value, 0
+        if isinstance(value, dict):
+            unknown = set(value) - {"path", "skip_look"}
+            if unknown:
+                raise _fail(
+                    source, f"real.{style}.{sorted(unknown)[0]}", "unknown key; known: path, skip_look"
+                )
+            path, look = (
+                value.get("path"),
+                _int(value.get("skip_look", 0), source, f"real.{style}.skip_look", 0),
+            )
         if not isinstance(path, str) or not path:
             raise _fail(source, f"real.{style}", f"must be a folder path, got {path!r}")
-        p = Path(path).expanduser()
-        if not p.is_absolute() and base_dir is not None:
-            p = base_dir / p
-        out.append((style, str(p.resolve())))
-    return tuple(out)
+        out.append((style, _path(path, base_dir)))
+        if look:
+            looks.append((style, look))
+    return tuple(out), tuple(looks)
+
+
+def _path(path: str, base_dir: Path | None) -> str:
+    """A folder named in a grid file: relative paths are relative to the file."""
+    p = Path(path).expanduser()
+    if not p.is_absolute() and base_dir is not None:
+        p = base_dir / p
+    return str(p.resolve())
 
 
 def known_models() -> list[str] | None:
@@ -394,6 +432,16 @@ def validate_grid(grid: Grid, *, styles: list[str] | None = None, models: list[s
             raise _fail(src, f"real.{style}", "is not one of the grid's styles")
         if not Path(path).is_dir():
             raise _fail(src, f"real.{style}", f"{path} is not a folder")
+    if grid.zoo is not None:
+        from synthgap.zoo import load_zoo
+
+        zoo = load_zoo(grid.zoo)
+        if grid.budget == Budget():
+            outside = [r for r in grid.runs() if zoo.find(r) is None]
+            if outside:
+                r = outside[0]
+                raise _fail(src, "budget", f"run {r.coordinates} is not an entry of {grid.zoo}; "
+                            "a budget is needed for runs outside the zoo")  # fmt: skip
     try:
         grid.cells()  # resolves every perturbation for every style: fonts left, charsets overlapping
     except UsageError as e:

@@ -6,7 +6,8 @@
 - ``transfer``: the target style's clean set (``cell.test_style`` is the target);
 - ``real``: every image in ``cell.real_path`` whose label (file stem, folded by the style's case
   rule) fits the style's charset and length prior (``synthgap.realdata.load_real``; the others are
-  skipped with a warning and counted in ``TestSet.skipped``); ``test_size`` does not apply.
+  skipped with a warning and counted in ``TestSet.skipped``), less the seeded look set where the
+  grid says ``skip_look``; ``test_size`` does not apply.
 """
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ def make_test_set(cell: Cell) -> TestSet:
     from synthgap.perturbations import create_perturbation, perturbation_family
 
     if cell.perturbation == REAL:
-        from synthgap.realdata import for_style, load_real
+        from synthgap.realdata import for_style, load_real, look_split
 
         real = load_real(cell.real_path, **for_style(cell.test_style))
-        return TestSet(real.images, real.labels, None, len(real.skipped))
+        images, labels = real.images, real.labels
+        if cell.real_skip_look:  # only the images outside the seeded look set are scored
+            _, rest = look_split(len(labels), cell.real_skip_look)
+            images, labels = images[rest], [labels[i] for i in rest]
+        return TestSet(images, labels, None, len(real.skipped))
     n, style = cell.test_size, cell.test_style
     if cell.perturbation in (CLEAN, TRANSFER):
         images, latents = create_generator(style).generate(n, cell.test_seed)

@@ -20,11 +20,12 @@ import numpy as np
 from synthgap.grid.spec import CLEAN, REAL, Cell, Run, coordinate_seed
 
 
-def train_run(run: Run, out_dir: Path) -> Path:
+def train_run(run: Run, out_dir: Path, zoo: str | None = None) -> Path:
     """Train ``run`` on fresh samples of its style and variant; the checkpoint goes in out_dir.
 
-    A peer row (``peer:NAME``) is not trained: its "checkpoint" is peer.json, the peer's config
-    with the style's charset it reads with."""
+    A run that is an entry of ``zoo`` is trained as the zoo trains it (its settings, to a plateau),
+    any other with the grid's budget. A peer row (``peer:NAME``) is not trained: its "checkpoint"
+    is peer.json, the peer's config with the style's charset it reads with."""
     from synthgap.models.training import train
     from synthgap.peers import create_peer, peer_name
 
@@ -37,10 +38,15 @@ def train_run(run: Run, out_dir: Path) -> Path:
         atomic_write_bytes(path, (json.dumps(peer.config(), indent=1) + "\n").encode())
         return path
 
+    entry = None
+    if zoo is not None:
+        from synthgap.zoo import load_zoo
+
+        entry = load_zoo(zoo).find(run)
+    budget = entry.train_kwargs() if entry else {"steps": run.budget.steps, "minutes": run.budget.minutes}
     return train(
         Path(out_dir) / "checkpoint", style=run.style, elastic=run.elastic, model=run.model, size=run.size,
-        steps=run.budget.steps, minutes=run.budget.minutes, seed=run.train_seed,
-        desc=f"train {run.style} {run.variant} {run.model}",
+        seed=run.train_seed, desc=f"train {run.style} {run.variant} {run.model}", **budget,
     )  # fmt: skip
 
 
@@ -80,6 +86,7 @@ def evaluate_cell(cell: Cell, checkpoint: Path) -> dict[str, Any]:
     metrics = {k: scores[k] for k in keep if k in scores}
     if cell.perturbation == REAL:
         metrics["real_path"] = str(cell.real_path)
+        metrics["real_skip_look"] = cell.real_skip_look
         metrics["real_skipped"] = test.skipped
     if cell.perturbation in (CLEAN, REAL):  # per-captcha outcomes, for `synthgap gap` intervals
         metrics["correct_bits"] = "".join("1" if r["correct"] else "0" for r in scores["predictions"])
