@@ -43,6 +43,7 @@ from synthgap.generators import (  # noqa: E402
     facebook,  # noqa: F401
     recaptcha,  # noqa: F401
     wikipedia,  # noqa: F401
+    wikipedia_confirmedit,  # noqa: F401
     yahoo,  # noqa: F401
 )
 
