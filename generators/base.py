@@ -236,6 +236,11 @@ class Generator:
         ``char_weights``). A style with another language model (words) overrides it."""
         return "".join(self._chars[self._char_cdf.searchsorted(rng.random(n), side="right")].tolist())
 
+    def text_prior(self) -> dict[str, Any] | None:
+        """What a breaker may use of the text prior when decoding (recorded in its checkpoint):
+        None for independent letters; a style of word pairs describes its word list."""
+        return None
+
     def finish(self, cov: np.ndarray, latent: Latent, rng: np.random.Generator) -> np.ndarray:
         """Ink coverage (after the elastic field) -> uint8 image: dark ink on ``background``, plus
         the prior's white noise (``noise_sigma``)."""

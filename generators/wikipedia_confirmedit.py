@@ -107,6 +107,16 @@ class WikipediaConfirmEdit(Generator):
             "words": {"path": str(WORDLIST), "sha256": digest, "n": len(self.words)},
         }
 
+    def text_prior(self) -> dict[str, Any]:
+        return {
+            "kind": "word_pairs",
+            "path": str(WORDLIST),
+            "sha256": hashlib.sha256(WORDLIST.read_bytes()).hexdigest(),
+            "word_lengths": list(WORD_LENGTHS),
+            "lengths": list(self.config.lengths),
+            "charset": self.config.charset,
+        }
+
     def draw_text(self, rng: np.random.Generator, n: int) -> str:
         """Two words; pairs whose length falls outside ``lengths`` are drawn again, as the site did."""
         lo, hi = self.config.lengths

@@ -107,5 +107,9 @@ def load_checkpoint(path: Path, device: str | torch.device | None = None) -> Rec
             f"checkpoint: {weights} does not match its config ({first})", field="checkpoint"
         ) from None
     model.meta = config
+    if config.get("prior") and hasattr(model, "prior"):  # decode under the style's text prior
+        from synthgap.models.lexicon import from_prior
+
+        model.prior = from_prior(config["prior"], model.charset)
     model.eval()
     return model.to(device) if device is not None else model

@@ -4,7 +4,8 @@ The ``cpu`` size was chosen by profiling on 2 cores: 32x128 input and only strid
 max-pool: PyTorch's CPU max-pool cost more than the convs it follows), 16-64 channels, one BiLSTM
 of 64 units. It gives 32 columns, enough for CTC on 10 letters with repeats. The ``paper`` size
 keeps the 50x200 input and is about 16x wider, for a GPU.
-Decoding: greedy (best path) or prefix beam search (``fast-ctc-decode``).
+Decoding: greedy (best path), prefix beam search (``fast-ctc-decode``), or the best text under a
+style's word-pair prior (``prior``, models/lexicon.py), which checkpoints of such styles turn on.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from torch import nn
 
 from synthgap.models import register_model
 from synthgap.models.base import Recognizer
+from synthgap.models.lexicon import WordPairs
 
 BLANK = 0
 # Initial bias of the blank logit. At 0, CTC first learns "blank everywhere" and sat there ~1300 steps
@@ -69,6 +71,7 @@ class CrnnCtc(Recognizer):
         with torch.no_grad():
             self.head.bias[BLANK] = BLANK_BIAS
         self.beam = int(beam)  # 0 = greedy; not a weight, so not in hparams
+        self.prior: WordPairs | None = None  # decode as two words of a list (models/lexicon.py)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(n, 1, h, w) -> log-probabilities (n, T, 1 + |charset|), class 0 = blank."""
@@ -98,6 +101,9 @@ class CrnnCtc(Recognizer):
         return self._ctc(logp, targets["labels"], targets["lengths"], "mean"), logp
 
     def decode(self, outputs: torch.Tensor) -> list[str]:
+        if self.prior is not None:
+            logp = outputs.float().cpu().numpy()
+            return [self.prior.decode(row)[0] for row in logp]
         if self.beam <= 1:
             return ctc_greedy(outputs.argmax(-1).cpu().numpy(), self.charset)
         return self.beam_decode(outputs, self.beam)

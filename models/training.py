@@ -407,8 +407,9 @@ def train(
         val_texts = [lat.text for lat in val_lats]
         val_lidx = latent_indices(latents, val_lats)
         meta.update(
-            style=style, variant=gen.variant, overrides=overrides or {}, generator=gen.manifest()["config"]
-        )
+            style=style, variant=gen.variant, overrides=overrides or {}, generator=gen.manifest()["config"],
+            prior=gen.text_prior(),
+        )  # fmt: skip
     else:
         folder = Path(real)
         real_set = load_real(folder, case_sensitive=False, strict=strict)

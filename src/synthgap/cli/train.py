@@ -154,6 +154,27 @@ def _check_style_fits(model, gen, ckpt: Path) -> None:
         )
 
 
+def set_prior(model, prior_of: str) -> str:
+    """Apply ``--prior`` to a loaded model; the decoder's name for the report."""
+    from synthgap.generators import create_generator
+    from synthgap.models.lexicon import from_prior
+
+    has = hasattr(model, "prior")
+    if prior_of == "none":
+        if has:
+            model.prior = None
+    elif prior_of != "own":
+        if not has:
+            raise UsageError(f"prior: model {model.name} cannot decode under a text prior", field="prior")
+        text_prior = create_generator(prior_of).text_prior()
+        if text_prior is None:
+            raise UsageError(f"prior: style {prior_of!r} draws independent letters, not words", field="prior")
+        model.prior = from_prior(text_prior, model.charset)
+    if has and model.prior is not None:
+        return "word_pairs"
+    return f"beam{model.beam}" if getattr(model, "beam", 0) > 1 else "greedy"
+
+
 @cli.command(name="eval")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.option("--style", help="Score on N fresh samples of this style (same images as `generate --seed`).")
@@ -170,6 +191,11 @@ def _check_style_fits(model, gen, ckpt: Path) -> None:
 @skip_look_option
 @look_seed_option
 @click.option("--beam", type=int, default=0, show_default=True, help="crnn_ctc: beam width (0 = greedy).")
+@click.option(
+    "--prior", "prior_of", default="own", show_default=True,
+    help="crnn_ctc: decode under a word-pair text prior: 'own' (the training style's, if it has one), "
+    "'none', or a style's (e.g. wikipedia_confirmedit).",
+)  # fmt: skip
 @click.option("--no-timing", is_flag=True, help="Skip the breaking-time measurement.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Render processes.")
 @click.option(
@@ -192,6 +218,7 @@ def evaluate_cmd(
     skip_look,
     look_seed,
     beam,
+    prior_of,
     no_timing,
     workers,
     threads,
@@ -214,6 +241,7 @@ def evaluate_cmd(
         if not hasattr(model, "beam"):
             raise UsageError(f"beam: model {model.name} has no beam search", field="beam")
         model.beam = beam
+    decoder = set_prior(model, prior_of)
     if style is not None:
         if n < 1:
             raise UsageError(f"n: must be >= 1, got {n}", field="n")
@@ -244,10 +272,13 @@ def evaluate_cmd(
             source.update(look_left_out=skip_look, look_seed=look_seed)
     result = evaluate(model, images, texts, case_sensitive, timing=not no_timing)
     rows = result.pop("predictions")
+    if prior_of != "own":
+        tag += f"-prior={prior_of}"
     report = {
         "checkpoint": str(Path(checkpoint).resolve()),
         "model": model.name,
         "beam": beam,
+        "decoder": decoder,
         "training": {k: meta.get(k) for k in TRAINING_KEYS},
         **source,
         **result,
