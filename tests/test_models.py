@@ -230,3 +230,27 @@ def test_log_prob_is_a_distribution_over_strings_and_matches_sampling(name):
         if name != "paper_lstm":  # string-only: log q of a draw is its string's probability
             j = texts.index(s)
             assert log_q[0, j] == pytest.approx(lp[0, strings.index(s)], abs=1e-4)
+
+
+def test_timing_is_sized_to_a_slow_breaker():
+    """A breaker taking 50 ms per captcha gets a few batch-1 calls and no batch of 256 (which
+    would take 13 s a call), instead of the 100 + 6 x 256 calls a fast model gets."""
+    import time as clock
+
+    from synthgap.models import evaluation
+
+    class Slow:
+        device = torch.device("cpu")
+        calls = 0
+
+        def predict(self, images, batch_size=256):
+            Slow.calls += len(images)
+            clock.sleep(0.05 * len(images))
+            return ["abc"] * len(images)
+
+    images = np.zeros((3, 50, 200), np.uint8)
+    t0 = clock.perf_counter()
+    out = evaluation.evaluate(Slow(), images, ["abc", "abd", "abc"], timing=True)
+    assert out["ms_per_captcha_batch256"] is None and 45 <= out["ms_per_captcha_batch1"] <= 200
+    assert Slow.calls < 200 and clock.perf_counter() - t0 < 15
+    assert out["recognition_rate"] == pytest.approx(2 / 3)
