@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from synthgap.errors import UsageError
-from synthgap.io import atomic_dir
+from synthgap.io import atomic_dir, read_format_json
 from synthgap.models import MODELS, create_model
 from synthgap.models.base import Recognizer
 
@@ -64,16 +64,7 @@ def read_config(path: Path) -> dict[str, Any]:
     cfg_path = path / CONFIG
     if not path.is_dir():
         raise UsageError(f"checkpoint: {path} is not a checkpoint folder", field="checkpoint")
-    try:
-        config = json.loads(cfg_path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"checkpoint: {cfg_path} is missing", field="checkpoint") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UsageError(
-            f"checkpoint: {cfg_path} is unreadable or corrupt ({e})", field="checkpoint"
-        ) from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise UsageError(f"checkpoint: {cfg_path} is not a {FORMAT} config", field="checkpoint")
+    config = read_format_json(cfg_path, FORMAT, "checkpoint")
     for key in ("model", "hparams"):
         if key not in config:
             raise UsageError(f"checkpoint: {cfg_path} lacks {key!r}", field="checkpoint")

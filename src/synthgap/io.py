@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from synthgap.errors import UsageError
 
@@ -58,3 +60,16 @@ def atomic_write_bytes(path: Path, data: bytes, field: str = "out") -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_format_json(path: Path, fmt: str, field: str) -> dict[str, Any]:
+    """A JSON object tagged ``"format": fmt``; UsageError naming the file if missing, corrupt or other."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UsageError(f"{field}: {path} is missing", field=field) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"{field}: {path} is unreadable or corrupt ({e})", field=field) from None
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise UsageError(f"{field}: {path} is not a {fmt} file", field=field)
+    return doc

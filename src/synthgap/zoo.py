@@ -33,6 +33,7 @@ import pandas as pd
 
 from synthgap.errors import UsageError
 from synthgap.grid.spec import VARIANTS, Run, stable_hash
+from synthgap.io import read_format_json
 from synthgap.models.training import Plateau
 
 SPEC, INDEX, RECORD = "zoo.toml", "index.csv", "record.json"
@@ -235,14 +236,7 @@ def read_record(folder: Path) -> dict[str, Any]:
     path = folder / RECORD
     if not folder.is_dir():
         raise UsageError(f"zoo: {folder} is missing", field="zoo")
-    try:
-        record = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UsageError(f"zoo: {path} is missing", field="zoo") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UsageError(f"zoo: {path} is unreadable or corrupt ({e})", field="zoo") from None
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise UsageError(f"zoo: {path} is not a {FORMAT} record", field="zoo")
+    record = read_format_json(path, FORMAT, "zoo")
     for name, digest in record.get("files", {}).items():
         f = folder / name
         if not f.is_file():
