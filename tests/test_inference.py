@@ -187,3 +187,19 @@ def test_posterior_concentrates_on_the_truth(seed):
     post_other = run(gen.sample(seed=seed, index=1)[0])
     assert post_other.probs.sum() == pytest.approx(1.0)
     assert post_other.log_evidence < post.log_evidence - 1000
+
+
+def test_tempering_reaches_the_ess_target_and_leaves_even_weights_alone():
+    from synthgap.inference.importance import importance_weights, temper
+
+    rng = np.random.default_rng(0)
+    log_p, log_q = np.zeros(100), np.zeros(100)
+    log_lik = -rng.uniform(0, 5000, 100)  # one candidate dominates: ESS ~ 1
+    assert importance_weights(log_p, log_lik, log_q)[2] < 2
+    beta = temper(log_p, log_lik, log_q, 0.1)
+    ess = importance_weights(log_p, beta * log_lik, log_q)[2]
+    assert 0 < beta < 1 and ess == pytest.approx(10, rel=0.01)
+    flat = -rng.uniform(0, 0.01, 100)
+    assert temper(log_p, flat, log_q, 0.1) == 1.0  # already even: untouched
+    with pytest.raises(ValueError, match="ess_target"):
+        temper(log_p, flat, log_q, 0)

@@ -69,13 +69,17 @@ def panel(images: np.ndarray, names: list[str], table: pd.DataFrame, top_k: int)
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-M", "m", type=int, default=100, show_default=True, help="Importance samples per image.")
 @click.option("--sigma", type=float, default=1.0, show_default=True, help="ABC likelihood sigma (0..255).")
+@click.option(
+    "--ess-target", type=float,
+    help="Temper the likelihood per captcha until ESS / M reaches this fraction (default: untempered).",
+)  # fmt: skip
 @click.option("--dim", type=int, default=500, show_default=True, help="Random projections of the likelihood.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--top-k", type=int, default=5, show_default=True, help="Strings kept per image.")
 @click.option("--style", help="Prior to use (default: the style and variant the checkpoint was trained on).")
 @click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="New folder for the results.")
-def posterior(checkpoint, images, m, sigma, dim, seed, top_k, style, threads, out) -> None:
+def posterior(checkpoint, images, m, sigma, ess_target, dim, seed, top_k, style, threads, out) -> None:
     """Posterior over the strings shown in IMAGES, with CHECKPOINT as proposal.
 
     Writes OUT/posterior.csv (per image and rank: string, probability, ESS, log evidence, the
@@ -92,6 +96,8 @@ def posterior(checkpoint, images, m, sigma, dim, seed, top_k, style, threads, ou
             raise UsageError(f"{name}: must be >= {lo}, got {value}", field=name)
     if not sigma > 0:
         raise UsageError(f"sigma: must be > 0, got {sigma}", field="sigma")
+    if ess_target is not None and not 0 < ess_target <= 1:
+        raise UsageError(f"ess-target: must be in (0, 1], got {ess_target}", field="ess-target")
     if Path(out).exists() and (not Path(out).is_dir() or any(Path(out).iterdir())):
         raise UsageError(f"out: {out} already exists and is not empty", field="out")
     pixels = np.stack([load_image(Path(p)) for p in images])
@@ -103,20 +109,23 @@ def posterior(checkpoint, images, m, sigma, dim, seed, top_k, style, threads, ou
         names = [str(p) for p in images]
     pred, conf = model.confidence(pixels)
     t0 = time.perf_counter()
-    posts = model_posteriors(model, gen, pixels, m, seed, sigma=sigma, dim=dim, top_k=top_k)
+    posts = model_posteriors(
+        model, gen, pixels, m, seed, sigma=sigma, dim=dim, top_k=top_k, ess_target=ess_target
+    )
     ms = 1000.0 * (time.perf_counter() - t0) / len(pixels)
     rows = []
     for name, post, p, c in zip(names, posts, pred, conf, strict=True):
-        base = {"image": name, "ess": post.ess, "log_evidence": post.log_evidence, "prediction": p,
-                "model_confidence": float(c)}  # fmt: skip
+        base = {"image": name, "ess": post.ess, "beta": post.beta, "log_evidence": post.log_evidence,
+                "prediction": p, "model_confidence": float(c)}  # fmt: skip
         ranked = list(zip(post.strings, post.probs, strict=True)) or [(None, np.nan)]
         rows += [{**base, "rank": r + 1, "string": s, "prob": float(q)} for r, (s, q) in enumerate(ranked)]
     table = pd.DataFrame(rows)[
-        ["image", "rank", "string", "prob", "ess", "log_evidence", "prediction", "model_confidence"]
+        ["image", "rank", "string", "prob", "ess", "beta", "log_evidence", "prediction", "model_confidence"]
     ]
     settings = {"checkpoint": str(Path(checkpoint).resolve()), "images": [str(p) for p in images], "M": m,
-                "sigma": sigma, "dim": dim, "seed": seed, "top_k": top_k, "style": gen.name,
-                "variant": gen.variant, "ms_per_captcha": ms, "argv": sys.argv[1:]}  # fmt: skip
+                "sigma": sigma, "ess_target": ess_target, "dim": dim, "seed": seed, "top_k": top_k,
+                "style": gen.name, "variant": gen.variant, "ms_per_captcha": ms,
+                "argv": sys.argv[1:]}  # fmt: skip
     with atomic_dir(Path(out)) as tmp:
         table.to_csv(tmp / "posterior.csv", index=False)
         panel(pixels, names, table, top_k).savefig(tmp / "posterior.png", dpi=110)

@@ -58,13 +58,15 @@ class PosteriorSpec:
     """The importance-sampled posterior each cell computes on a seeded subset of its test set.
 
     ``size`` captchas (0 turns it off), ``M`` samples each, ABC likelihood with ``sigma`` (on the
-    0..255 gray scale) over ``dim`` random projections, as in the paper.
+    0..255 gray scale) over ``dim`` random projections, as in the paper; ``ess_target`` tempers
+    it per captcha until ESS / M reaches the target (synthgap.inference.importance.temper).
     """
 
     size: int = 20
     M: int = 100  # noqa: N815 - the paper's name
     sigma: float = 1.0
     dim: int = 500
+    ess_target: float | None = None  # temper the likelihood per captcha to this ESS / M (None: as is)
 
 
 @dataclass(frozen=True)
@@ -191,8 +193,9 @@ class Grid:
 
     def settings(self) -> dict[str, Any]:
         """What every cell's numbers depend on besides its coordinates (a store holds one setting)."""
+        posterior = {k: v for k, v in asdict(self.posterior).items() if k != "ess_target" or v is not None}
         out = {"test_size": self.test_size, "test_seed": self.test_seed, "budget": asdict(self.budget),
-               "real": dict(self.real), "posterior": asdict(self.posterior)}  # fmt: skip
+               "real": dict(self.real), "posterior": posterior}  # fmt: skip
         if self.real_skip_look:
             out["real_skip_look"] = dict(self.real_skip_look)
         return out if self.zoo is None else {**out, "zoo": self.zoo}
@@ -324,9 +327,16 @@ def _perturbations(table: Any, source: str) -> tuple[tuple[str, tuple[int, ...]]
 def _posterior(table: Any, source: str) -> PosteriorSpec:
     if not isinstance(table, dict):
         raise _fail(source, "posterior", "must be a table: size, M, sigma, dim")
-    unknown = set(table) - {"size", "M", "sigma", "dim"}
+    unknown = set(table) - {"size", "M", "sigma", "dim", "ess_target"}
     if unknown:
-        raise _fail(source, f"posterior.{sorted(unknown)[0]}", "unknown key; known: M, dim, sigma, size")
+        raise _fail(
+            source, f"posterior.{sorted(unknown)[0]}", "unknown key; known: M, dim, ess_target, sigma, size"
+        )
+    target = table.get("ess_target")
+    if target is not None and (
+        isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target <= 1
+    ):
+        raise _fail(source, "posterior.ess_target", f"must be a number in (0, 1], got {target!r}")
     spec = PosteriorSpec()
     sigma = table.get("sigma", spec.sigma)
     if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not sigma > 0:
@@ -336,6 +346,7 @@ def _posterior(table: Any, source: str) -> PosteriorSpec:
         M=_int(table.get("M", spec.M), source, "posterior.M", 1),
         sigma=float(sigma),
         dim=_int(table.get("dim", spec.dim), source, "posterior.dim", 1),
+        ess_target=None if target is None else float(target),
     )
 
 

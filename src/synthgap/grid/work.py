@@ -138,11 +138,11 @@ def posterior_calibration(model, cell: Cell, images, texts, case_sensitive: bool
     t0 = time.perf_counter()
     posts = model_posteriors(
         model, generator_for(model.meta), images[idx], spec.M, coordinate_seed("posterior", cell.id),
-        sigma=spec.sigma, dim=spec.dim,
+        sigma=spec.sigma, dim=spec.dim, ess_target=spec.ess_target,
     )  # fmt: skip
     seconds = time.perf_counter() - t0
     truths = fold([texts[i] for i in idx], case_sensitive)
-    conf, ok, p_true, covered = [], [], [], []
+    conf, ok, p_true, covered, covered50 = [], [], [], [], []
     for post, truth in zip(posts, truths, strict=True):
         folded = fold(post.strings, case_sensitive)
         conf.append(post.confidence)
@@ -152,6 +152,10 @@ def posterior_calibration(model, cell: Cell, images, texts, case_sensitive: bool
             calibration.credible_set(post.strings, post.probs, 0.9), case_sensitive
         )
         covered.append(bool(in_set))
+        in_half = post.strings and truth in fold(
+            calibration.credible_set(post.strings, post.probs, 0.5), case_sensitive
+        )
+        covered50.append(bool(in_half))
     summary = calibration.calibration_summary(conf, ok, p_true)
     return {
         "is_n": len(idx),
@@ -159,7 +163,10 @@ def posterior_calibration(model, cell: Cell, images, texts, case_sensitive: bool
         "is_recognition_rate": float(np.mean(ok)),
         **{f"is_{k}": v for k, v in summary.items()},
         "is_credible90_coverage": float(np.mean(covered)),
+        "is_credible50_coverage": float(np.mean(covered50)),
         "is_ess_mean": float(np.mean([p.ess for p in posts])),
+        "is_ess_frac_median": float(np.median([p.ess / spec.M for p in posts])),
+        "is_beta_median": float(np.median([p.beta for p in posts])),
         "is_empty_rate": float(np.mean([not p.strings for p in posts])),
         "is_ms_per_captcha": 1000.0 * seconds / max(1, len(idx)),
     }

@@ -44,6 +44,33 @@ def importance_weights(
     return w, float(total - np.log(log_w.size)), float(1.0 / np.sum(w * w))
 
 
+def temper(log_p: np.ndarray, log_lik: np.ndarray, log_q: np.ndarray, ess_target: float) -> float:
+    """The likelihood exponent beta in (0, 1] at which the ESS reaches ``ess_target`` (a fraction
+    of M): 1 where the untempered weights already reach it, else found by bisection on log beta.
+
+    Tempering p(y | x)^beta widens the ABC kernel to sigma / sqrt(beta): when the rendering
+    nuisance makes every candidate but one look impossible at the paper's sigma, it lets the
+    weights reflect the text again.
+    """
+    if not 0 < ess_target <= 1:
+        raise ValueError(f"ess_target must be in (0, 1], got {ess_target}")
+    m = len(log_lik)
+    finite = np.isfinite(log_lik)
+
+    def ess(beta: float) -> float:
+        return importance_weights(log_p, np.where(finite, beta * log_lik, -np.inf), log_q)[2]
+
+    if ess(1.0) >= ess_target * m:
+        return 1.0
+    lo, hi = -40.0, 0.0  # log beta; at beta = e^-40 the likelihood no longer matters
+    if ess(np.exp(lo)) < ess_target * m:  # the prior / proposal ratio alone is that uneven
+        return float(np.exp(lo))
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if ess(np.exp(mid)) >= ess_target * m else (lo, mid)
+    return float(np.exp(lo))
+
+
 def merge_by_string(
     strings: Sequence[str], weights: np.ndarray, top_k: int | None = None
 ) -> tuple[tuple[str, ...], np.ndarray]:
@@ -73,6 +100,7 @@ class Posterior:
     ess: float
     log_evidence: float
     n_samples: int
+    beta: float = 1.0  # the likelihood's tempering exponent (1: untempered)
 
     @property
     def map(self) -> str | None:
@@ -103,6 +131,7 @@ def posterior(
     *,
     text: Callable[[Any], str] = lambda latent: latent.text,
     top_k: int | None = None,
+    ess_target: float | None = None,
 ) -> Posterior:
     """Importance-sampled posterior over the string shown in ``image``.
 
@@ -110,6 +139,8 @@ def posterior(
     ``log_prior(latent)`` is log p under the generator prior (see ``synthgap.inference.prior``);
     ``render(latent)`` draws one candidate; ``log_likelihood(image, renders)`` scores all M renders
     at once (e.g. :class:`~synthgap.inference.likelihood.ProjectedGaussianLikelihood`).
+    ``ess_target`` (a fraction of M) tempers the likelihood per image until the ESS reaches it
+    (``temper``); None keeps it as it is.
     """
     if M < 1:
         raise ValueError(f"M must be >= 1, got {M}")
@@ -122,6 +153,7 @@ def posterior(
         return Posterior((), np.zeros(0), 0.0, -np.inf, M)
     log_lik = np.full(M, -np.inf)
     log_lik[possible] = log_likelihood(image, np.stack([render(latents[i]) for i in possible]))
-    w, log_z, ess = importance_weights(log_p, log_lik, log_q)
+    beta = 1.0 if ess_target is None else temper(log_p, log_lik, log_q, ess_target)
+    w, log_z, ess = importance_weights(log_p, np.where(np.isfinite(log_lik), beta * log_lik, -np.inf), log_q)
     strings, probs = merge_by_string([text(latent) for latent in latents], w, top_k)
-    return Posterior(strings, probs, ess, log_z, M)
+    return Posterior(strings, probs, ess, log_z, M, beta)

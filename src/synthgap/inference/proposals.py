@@ -102,6 +102,7 @@ def model_posteriors(
     sigma: float = 1.0,
     dim: int = 500,
     top_k: int | None = None,
+    ess_target: float | None = None,
 ) -> list[Posterior]:
     """The importance-sampled posterior of each image, with ``model`` as proposal and ``gen`` as prior.
 
@@ -121,6 +122,7 @@ def model_posteriors(
             M,
             np.random.default_rng([seed, i]),
             top_k=top_k,
+            ess_target=ess_target,
         )  # fmt: skip
         for i, img in enumerate(images)
     ]
