@@ -407,7 +407,7 @@ def validate_grid(grid: Grid, *, styles: list[str] | None = None, models: list[s
     package has no ``list_models``).
     """
     from synthgap.generators import list_generators
-    from synthgap.peers import PEERS, peer_name
+    from synthgap.peers import PEERS, create_peer, peer_name
     from synthgap.perturbations import list_perturbations
 
     src = grid.source
@@ -416,13 +416,20 @@ def validate_grid(grid: Grid, *, styles: list[str] | None = None, models: list[s
     for key, values, known in (("styles", grid.styles, styles), ("variants", grid.variants, VARIANTS),
                                ("models", grid.models, models)):  # fmt: skip
         for v in values:
-            if known is not None and v not in known:
+            user = key == "models" and peer_name(v) is not None and peer_name(v) not in PEERS
+            if known is not None and v not in known and not user:
                 raise _fail(src, key, f"unknown name {v!r}; known: {', '.join(sorted(known))}")
     for model in grid.models:  # a peer row must be runnable here before any training starts
-        if peer_name(model) is not None:
-            missing = PEERS.entry(peer_name(model)).factory.missing()
+        name = peer_name(model)
+        if name is not None and name in PEERS:
+            missing = PEERS.entry(name).factory.missing()
             if missing:
                 raise _fail(src, "models", f"{model}: not installed ({missing})")
+        elif name is not None:  # a user's breaker: it must import and build
+            try:
+                create_peer(name)
+            except UsageError as e:
+                raise _fail(src, "models", f"{model}: {e}") from None
     shifts = list_perturbations(family="image") + list_perturbations(family="generative")
     for name, _ in grid.perturbations:
         if name not in shifts:

@@ -90,7 +90,7 @@ def evaluate_cell(cell: Cell, checkpoint: Path) -> dict[str, Any]:
         metrics["real_skipped"] = test.skipped
     if cell.perturbation in (CLEAN, REAL):  # per-captcha outcomes, for `synthgap gap` intervals
         metrics["correct_bits"] = "".join("1" if r["correct"] else "0" for r in scores["predictions"])
-    if hasattr(model, "confidence"):  # trained models; peers give strings only
+    if hasattr(model, "log_prob"):  # trained models; peers and user breakers give strings only
         metrics.update(model_calibration(model, test.images, test.texts, case_sensitive))
         if cell.posterior.size > 0 and model.meta.get("style"):  # a posterior needs the training prior
             metrics.update(posterior_calibration(model, cell, test.images, test.texts, case_sensitive))

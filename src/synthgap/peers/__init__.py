@@ -10,6 +10,7 @@ what it may output where the solver allows. Each has ``device`` (cpu), so
 (a small JSON-able dict, what a grid run stores instead of a checkpoint). In a grid a peer is a
 model row named ``peer:NAME``: it reads with the run's style charset, and as nothing is trained
 its rows for the plain and elastic variants (and every size and seed) are the same numbers.
+A user's own recognizer joins the same way (synthgap.peers.user): ``peer:package.module:factory``.
 Peers need the optional
 extra: ``pip install 'synthgap[peers]'`` (tesseract also the ``tesseract-ocr`` system package).
 """
@@ -33,9 +34,14 @@ def register_peer(name: str):
 
 
 def create_peer(name: str, charset: str | None = None) -> Peer:
-    """A ready peer; UsageError naming what to install when its packages are missing."""
+    """A ready peer, or a user's breaker (``module:factory`` or a ``synthgap.breakers`` entry
+    point, synthgap.peers.user); UsageError naming what to install when packages are missing."""
     if name.startswith(PREFIX):
         name = name[len(PREFIX) :]
+    if name not in PEERS:
+        user = resolve(name)
+        if user is not None:
+            return UserBreaker(*user, charset=charset)
     cls = PEERS.entry(name).factory
     missing = cls.missing()
     if missing:
@@ -54,5 +60,6 @@ def peer_name(model: str) -> str | None:
 
 from synthgap.errors import UsageError  # noqa: E402
 from synthgap.peers import dddd, tesseract  # noqa: E402,F401  (each registers itself)
+from synthgap.peers.user import UserBreaker, resolve  # noqa: E402
 
 __all__ = ["PEERS", "Peer", "create_peer", "list_peers", "peer_name", "register_peer"]
