@@ -1,6 +1,6 @@
 """Your own breaker in the benchmark: any recognizer, named by its factory.
 
-A breaker is named ``package.module:factory`` (importable from where synthgap runs) or by a name
+A breaker is named ``package.module:factory`` (importable, or found in the working directory) or by a name
 that a distribution declares in the entry-point group ``synthgap.breakers``::
 
     [project.entry-points."synthgap.breakers"]
@@ -16,6 +16,8 @@ models and the peers: ``synthgap eval-peer NAME --real DIR`` or a grid row ``pee
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -36,6 +38,8 @@ def resolve(name: str) -> tuple[str, Any] | None:
             return None
         target = next(iter(found)).value
     module_name, _, attr = target.partition(":")
+    if os.getcwd() not in sys.path:  # like uvicorn's app strings: modules in the working directory import
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
