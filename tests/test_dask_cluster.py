@@ -13,24 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from clitools import synthgap
+from clitools import grid_text, synthgap
 
 pytestmark = pytest.mark.slow
 
 DASK = shutil.which("dask", path=str(Path(sys.executable).parent))
-GRID = """
-name = "dask"
-styles = ["wikipedia"]
-variants = ["plain"]
-models = ["crnn_ctc", "multihead_cnn"]
-sizes = ["cpu"]
-seeds = [0]
-test_size = 8
-[budget]
-steps = 2
-[posterior]
-size = 0
-"""
+GRID = grid_text(name="dask", models='"crnn_ctc", "multihead_cnn"', tables="[posterior]\nsize = 0\n")
 
 
 def _wait_for(path: Path, procs, seconds: float = 60) -> None:

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from clitools import synthgap
+from clitools import grid_text, synthgap
 
 from synthgap.gap import elastic_vs_plain, gap_table
 
@@ -71,19 +71,7 @@ def test_no_real_cells_gives_an_empty_table(cells):
     assert gap_table(cells[cells["family"] != "real"]).empty
 
 
-TINY = """
-name = "tiny"
-styles = ["wikipedia"]
-variants = ["plain"]
-models = ["crnn_ctc"]
-sizes = ["cpu"]
-seeds = [0]
-test_size = 8
-[budget]
-steps = 2
-[real]
-wikipedia = "{real}"
-"""
+TINY = grid_text(tables='[real]\nwikipedia = "{real}"\n')
 
 
 def test_run_then_gap(tmp_path, shared_data):

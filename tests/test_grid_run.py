@@ -5,24 +5,9 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from clitools import synthgap
+from clitools import grid_text, synthgap
 
-TINY = """
-name = "tiny"
-styles = ["wikipedia"]
-variants = ["plain"]
-models = ["crnn_ctc"]
-sizes = ["cpu"]
-seeds = [0]
-test_size = 8
-[budget]
-steps = 2
-[perturbations]
-gaussian_noise = [2]
-[posterior]
-size = 3
-M = 8
-"""
+TINY = grid_text(tables="[perturbations]\ngaussian_noise = [2]\n[posterior]\nsize = 3\nM = 8\n")
 
 
 def test_run_then_report(tmp_path):

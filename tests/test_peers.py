@@ -11,6 +11,7 @@ import json
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from clitools import grid_text
 
 from synthgap.cli import cli
 from synthgap.errors import UsageError
@@ -98,20 +99,8 @@ def test_eval_peer_cli(tmp_path, shared_data):
     assert isinstance(r.exception, UsageError) and "needs --style" in str(r.exception)
 
 
-GRID = """
-name = "peers"
-styles = ["facebook"]
-variants = ["plain"]
-models = ["peer:ddddocr"]
-sizes = ["cpu"]
-seeds = [0]
-test_size = 4
-clean = false
-[budget]
-steps = 1
-[real]
-facebook = "{real}"
-"""
+GRID = grid_text(name="peers", style="facebook", models='"peer:ddddocr"', test_size=4, head="clean = false\n",
+                 budget="[budget]\nsteps = 1\n", tables='[real]\nfacebook = "{real}"\n')  # fmt: skip
 
 
 def test_peer_as_a_grid_row(tmp_path, shared_data):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from clitools import synthgap
+from clitools import grid_text, synthgap
 from PIL import Image
 
 from synthgap.errors import UsageError
@@ -48,8 +48,7 @@ def test_eval_peer_scores_a_user_breaker_on_a_real_folder(tmp_path):
 def test_grid_row_names_a_user_breaker(tmp_path):
     grid = tmp_path / "g.toml"
     grid.write_text(
-        'name = "byo"\nstyles = ["wikipedia"]\nmodels = ["peer:examples.breakers:majority"]\n'
-        'sizes = ["cpu"]\nseeds = [0]\ntest_size = 8\n[budget]\nsteps = 1\n[posterior]\nsize = 0\n'
+        grid_text(name="byo", models='"peer:examples.breakers:majority"', tables="[posterior]\nsize = 0\n")
     )
     r = synthgap("run", grid, "--out", tmp_path / "out", "--executor", "inline", cwd=ROOT)
     assert r.returncode == 0, r.stderr

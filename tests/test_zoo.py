@@ -7,7 +7,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from clitools import synthgap
+from clitools import grid_text, synthgap
 from safetensors import safe_open
 
 from synthgap.errors import UsageError
@@ -30,20 +30,8 @@ drops = 1
 max_steps = 6
 """
 
-GRID = """
-name = "zoo-grid"
-styles = ["wikipedia"]
-variants = ["plain"]
-models = ["crnn_ctc"]
-sizes = ["cpu"]
-seeds = [0]
-test_size = 8
-zoo = "zoo"
-[perturbations]
-gaussian_noise = [2]
-[posterior]
-size = 0
-"""
+GRID = grid_text(name="zoo-grid", head='zoo = "zoo"\n', budget="",
+                 tables="[perturbations]\ngaussian_noise = [2]\n[posterior]\nsize = 0\n")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
