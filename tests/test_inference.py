@@ -201,5 +201,7 @@ def test_tempering_reaches_the_ess_target_and_leaves_even_weights_alone():
     assert 0 < beta < 1 and ess == pytest.approx(10, rel=0.01)
     flat = -rng.uniform(0, 0.01, 100)
     assert temper(log_p, flat, log_q, 0.1) == 1.0  # already even: untouched
+    uneven_q = -rng.uniform(0, 500, 100)  # p / q alone leaves one sample: no beta helps
+    assert temper(log_p, log_lik, uneven_q, 0.1) == 1.0
     with pytest.raises(ValueError, match="ess_target"):
         temper(log_p, flat, log_q, 0)
