@@ -45,3 +45,10 @@ def test_run_rejects_bad_grid_before_training(tmp_path):
     r = synthgap("run", str(grid), "--out", str(tmp_path / "out"))
     assert r.returncode == 2 and "nope" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_run_with_no_workers_is_refused(tmp_path):
+    grid = tmp_path / "tiny.toml"
+    grid.write_text(TINY)
+    r = synthgap("run", str(grid), "--out", str(tmp_path / "out"), "--workers", "0")
+    assert r.returncode == 2 and "workers: must be >= 1" in r.stderr and not (tmp_path / "out").exists()
