@@ -20,14 +20,25 @@ MARKERS = {"quick": ("<!-- quick-grid:begin -->", "<!-- quick-grid:end -->"),
 COLUMNS = {("clean", 0): "clean", ("gaussian_noise", 2): "noise sigma=5", ("kerning", 1): "kerning +1 px"}
 
 
+#: what Le et al. (2017) report for their CNN + LSTM on Wikipedia (Section IV-A), beside our rows
+PAPER = {"style": "wikipedia (paper)", "model": "CNN + LSTM", "variant": "plain", "clean": 93.6,
+         "noise sigma=5": 24.0, "kerning +1 px": 65.2, "real % (n)": "~0 (500)"}  # fmt: skip
+
+
 def headline(folder: Path) -> str:
-    df = pd.read_parquet(folder / "cells.parquet")
-    df = df[df["error"].fillna("") == ""]
-    df = df[[(p, s) in COLUMNS for p, s in zip(df["perturbation"], df["severity"], strict=True)]]
+    cells = pd.read_parquet(folder / "cells.parquet")
+    cells = cells[cells["error"].fillna("") == ""]
+    real = cells[cells["perturbation"] == "real"].set_index(["style", "model", "variant"])
+    df = cells[[(p, s) in COLUMNS for p, s in zip(cells["perturbation"], cells["severity"], strict=True)]]
     df = df.assign(test=[COLUMNS[(p, s)] for p, s in zip(df["perturbation"], df["severity"], strict=True)])
     table = df.pivot_table(index=["style", "model", "variant"], columns="test", values="recognition_rate")
     table = (100 * table[list(COLUMNS.values())]).round(1).reset_index()
+    table["real % (n)"] = [
+        f"{100 * real.loc[k, 'recognition_rate']:.1f} ({int(real.loc[k, 'n'])})" if k in real.index else ""
+        for k in zip(table["style"], table["model"], table["variant"], strict=True)
+    ]
     table["status"] = [NOT_CONVERGED if c < 100 * CONVERGED else "" for c in table["clean"]]
+    table = pd.concat([table, pd.DataFrame([{**PAPER, "status": ""}])], ignore_index=True)
     minutes = df["budget_minutes"].iloc[0]
     training = (
         f"{minutes:g} CPU minutes of training per model" if pd.notna(minutes) else "models from results/zoo"
@@ -36,7 +47,8 @@ def headline(folder: Path) -> str:
         f"Recognition rate (%) on {int(df['test_size'].iloc[0])} synthetic test captchas per cell, "
         f"{training} (`make quick QUICK_OUT={folder}`, seeds from `grids/quick.toml`; full tables in "
         f"`{folder}/report/report.md`; under {100 * CONVERGED:.0f} % clean a model is marked "
-        f"{NOT_CONVERGED}):\n\n" + table.to_markdown(index=False)
+        f"{NOT_CONVERGED}). Real: captcha_images_v2 outside its look set, the 20 wikipedia samples; "
+        "last row: what the paper reports, for comparison:\n\n" + table.to_markdown(index=False)
     )
 
 
