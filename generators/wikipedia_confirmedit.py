@@ -104,11 +104,7 @@ class WikipediaConfirmEdit(Generator):
 
     def fingerprint(self) -> dict[str, Any]:
         """The word list is part of the prior: its file and hash join the fingerprint."""
-        digest = hashlib.sha256(WORDLIST.read_bytes()).hexdigest()
-        return {
-            **super().fingerprint(),
-            "words": {"path": str(WORDLIST), "sha256": digest, "n": len(self.words)},
-        }
+        return {**super().fingerprint(), "words": self.text_prior()}
 
     def text_prior(self) -> dict[str, Any]:
         return {

@@ -134,7 +134,7 @@ def from_prior(prior: dict, charset: str) -> WordPairs:
         raise UsageError(f"prior: cannot read the word list {path} ({e.strerror})", field="prior") from None
     if hashlib.sha256(data).hexdigest() != prior["sha256"]:
         raise UsageError(f"prior: {path} differs from the word list the checkpoint names", field="prior")
-    lo, hi = prior["word_lengths"]
-    words = {w.lower() for w in data.decode("utf-8", errors="replace").split()}
-    words = tuple(sorted(w for w in words if lo <= len(w) <= hi and set(w) <= set(prior["charset"])))
+    from synthgap.generators.wikipedia_confirmedit import load_words
+
+    words = load_words(path, prior["charset"], *prior["word_lengths"])
     return WordPairs(words, charset, tuple(prior["lengths"]))

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthgap.calibration import credible_set
+from synthgap.calibration import credible_set_coverage
 from synthgap.inference import generator_for, model_posteriors
 from synthgap.metrics import fold
 from synthgap.models.checkpoint import load_checkpoint
@@ -44,25 +44,15 @@ def study(
         t0 = time.perf_counter()
         posts = model_posteriors(model, gen, images, m, seed, ess_target=target)
         ms = 1000 * (time.perf_counter() - t0) / n
-        mode, cov50, cov90 = [], [], []
-        for post, t in zip(posts, truth, strict=True):
-            strings = fold(post.strings, gen.case_sensitive)
-            mode.append(bool(strings) and strings[0] == t)
-            cov50.append(
-                t in fold(credible_set(post.strings, post.probs, 0.5), gen.case_sensitive)
-                if strings
-                else False
-            )
-            cov90.append(
-                t in fold(credible_set(post.strings, post.probs, 0.9), gen.case_sensitive)
-                if strings
-                else False
-            )
+        folded = [(fold(p.strings, gen.case_sensitive), p.probs) for p in posts]
+        mode = [bool(strings) and strings[0] == t for (strings, _), t in zip(folded, truth, strict=True)]
         rows.append({
             "ess_target": "none (sigma 1)" if target is None else target, "n": n, "M": m,
             "noise_sigma": noise_sigma, "ess_over_M_median": np.median([p.ess / m for p in posts]),
-            "beta_median": np.median([p.beta for p in posts]), "coverage50": np.mean(cov50),
-            "coverage90": np.mean(cov90), "posterior_mode_recognition": np.mean(mode),
+            "beta_median": np.median([p.beta for p in posts]),
+            "coverage50": credible_set_coverage(folded, truth, 0.5),
+            "coverage90": credible_set_coverage(folded, truth, 0.9),
+            "posterior_mode_recognition": np.mean(mode),
             "argmax_recognition": argmax, "ms_per_captcha": ms,
         })  # fmt: skip
     return pd.DataFrame(rows)

@@ -220,12 +220,9 @@ class Status:
 
     entry: Entry
     state: str
+    folder: Path
     why: str = ""
     record: dict[str, Any] | None = None
-
-    @property
-    def folder(self) -> Path:
-        return Path(self.record["_folder"]) if self.record else Path()
 
     def line(self) -> str:
         return f"{self.entry.name}: {self.state}" + (f" ({self.why})" if self.why else "")
@@ -243,23 +240,30 @@ def read_record(folder: Path) -> dict[str, Any]:
             raise UsageError(f"zoo: {f} is missing", field="zoo")
         if _sha256(f) != digest:
             raise UsageError(f"zoo: {f} was changed or truncated (SHA-256 differs from {path})", field="zoo")
-    return {**record, "_folder": str(folder)}
+    return record
 
 
 def status(zoo: Zoo, entry: Entry) -> Status:
     folder = zoo.root / entry.name
     if not folder.exists():
-        return Status(entry, "missing")
+        return Status(entry, "missing", folder)
     try:
         record = read_record(folder)
     except UsageError as e:
-        return Status(entry, "broken", str(e))
+        return Status(entry, "broken", folder, str(e))
     parts = fingerprint_parts(entry)
     if record.get("fingerprint") != fingerprint(parts):
         old = record.get("fingerprint_parts", {})
         changed = [k for k in parts if old.get(k) != parts[k]] or ["fingerprint"]
-        return Status(entry, "stale", f"{', '.join(changed)} changed since it was trained", record)
-    return Status(entry, "current", "", record)
+        return Status(entry, "stale", folder, f"{', '.join(changed)} changed since it was trained", record)
+    return Status(entry, "current", folder, "", record)
+
+
+def weights_kb(folder: Path) -> float:
+    """Size of an entry's weights file in KiB."""
+    from synthgap.models.checkpoint import WEIGHTS
+
+    return round((folder / WEIGHTS).stat().st_size / 1024, 1)
 
 
 # -- building --------------------------------------------------------------------------------------
@@ -351,7 +355,6 @@ def index_rows(zoo: Zoo) -> pd.DataFrame:
         if not folder.exists():
             continue
         r = read_record(folder)
-        weights = folder / "model.safetensors"
         rows.append({
             **{k: r[k] for k in ("name", "style", "variant", "model", "size", "seed", "steps", "minutes",
                                  "stop", "precision", "samples_per_s", "fingerprint")},
@@ -360,7 +363,7 @@ def index_rows(zoo: Zoo) -> pd.DataFrame:
             "converged": r["test"]["recognition_rate"] >= CONVERGED,
             "test_n": r["test"]["n"],
             "test_seed": r["test"]["seed"],
-            "kb": round(weights.stat().st_size / 1024, 1),
+            "kb": weights_kb(folder),
             "path": repo_path(folder),
         })  # fmt: skip
     return pd.DataFrame(rows, columns=INDEX_COLUMNS)

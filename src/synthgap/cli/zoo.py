@@ -24,7 +24,7 @@ def zoo() -> None:
 @zoo_argument
 def list_cmd(zoo_dir: Path) -> None:
     """Every entry of ZOO_DIR (default results/zoo) with its state, accuracy and size."""
-    from synthgap.zoo import load_zoo, status
+    from synthgap.zoo import load_zoo, status, weights_kb
 
     z = load_zoo(zoo_dir)
     rows = []
@@ -36,7 +36,7 @@ def list_cmd(zoo_dir: Path) -> None:
             "entry": entry.name, "state": st.state, "clean": test.get("recognition_rate"),
             "char": test.get("char_accuracy"), "steps": r.get("steps"), "minutes": r.get("minutes"),
             "stop": r.get("stop"),
-            "kb": round((st.folder / "model.safetensors").stat().st_size / 1024) if st.record else None,
+            "kb": weights_kb(st.folder) if st.record else None,
             "why": st.why,
         })  # fmt: skip
     import pandas as pd

@@ -142,28 +142,21 @@ def posterior_calibration(model, cell: Cell, images, texts, case_sensitive: bool
     )  # fmt: skip
     seconds = time.perf_counter() - t0
     truths = fold([texts[i] for i in idx], case_sensitive)
-    conf, ok, p_true, covered, covered50 = [], [], [], [], []
+    conf, ok, p_true = [], [], []
     for post, truth in zip(posts, truths, strict=True):
         folded = fold(post.strings, case_sensitive)
         conf.append(post.confidence)
         ok.append(post.map is not None and folded[0] == truth)
         p_true.append(min(1.0, float(sum(p for s, p in zip(folded, post.probs, strict=True) if s == truth))))
-        in_set = post.strings and truth in fold(
-            calibration.credible_set(post.strings, post.probs, 0.9), case_sensitive
-        )
-        covered.append(bool(in_set))
-        in_half = post.strings and truth in fold(
-            calibration.credible_set(post.strings, post.probs, 0.5), case_sensitive
-        )
-        covered50.append(bool(in_half))
+    folded_posts = [(fold(p.strings, case_sensitive), p.probs) for p in posts]
     summary = calibration.calibration_summary(conf, ok, p_true)
     return {
         "is_n": len(idx),
         "is_M": spec.M,
         "is_recognition_rate": float(np.mean(ok)),
         **{f"is_{k}": v for k, v in summary.items()},
-        "is_credible90_coverage": float(np.mean(covered)),
-        "is_credible50_coverage": float(np.mean(covered50)),
+        "is_credible90_coverage": calibration.credible_set_coverage(folded_posts, truths, 0.9),
+        "is_credible50_coverage": calibration.credible_set_coverage(folded_posts, truths, 0.5),
         "is_ess_mean": float(np.mean([p.ess for p in posts])),
         "is_ess_frac_median": float(np.median([p.ess / spec.M for p in posts])),
         "is_beta_median": float(np.median([p.beta for p in posts])),
