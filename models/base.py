@@ -137,6 +137,11 @@ class Recognizer(nn.Module):
         """log q(text | image) of a preprocessed batch, texts within the charset and ``max_len``."""
         raise NotImplementedError
 
+    def head_accuracy(self, outputs: Any, targets: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Accuracy of each output head on one batch (``loss``'s outputs), for families whose heads
+        are worth following one by one in a learning curve; none by default."""
+        return {}
+
     def infer(self, x: torch.Tensor) -> Any:
         """Raw outputs for prediction (no labels); by default the plain forward pass."""
         return self(x)

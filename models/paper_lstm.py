@@ -7,16 +7,29 @@ gives the distribution of latent t. Training uses teacher forcing (the true prev
 prediction and sampling run step by step on their own choices (arg-max or ancestral sampling).
 Letter steps past the chosen L are computed but ignored (no loss, no log q).
 
-``paper``: six 3x3 convs 64,64,64,128,128,128, 2x2 max-pool after conv 2, 5 and 6, two FC 1024,
-LSTM 2x512, Adam 1e-4, on the full 50x200 image. ``cpu``: the same shape narrowed (16..48
-channels, first conv strided, FC 256, LSTM 2x128) on 32x128, and Adam 1e-3 so a 10-minute run learns.
+``paper`` (arch ``paper``): six 3x3 convs 64,64,64,128,128,128, 2x2 max-pool after conv 2, 5 and 6,
+two FC 1024, LSTM 2x512, Adam 1e-4, on the full 50x200 image, one global feature vector.
+
+``cpu`` (arch ``cpu``): what the paper's shape needed to learn in CPU minutes (measured in
+results/models/paper_lstm/, ``scripts/paper_lstm_study.py``). The paper's shape narrowed
+(arch ``cpu-v1``: 16..48 channels, FC 256, LSTM 2x128, on 32x128) stayed at chance on Wikipedia:
+every letter head must find its letter's position in one flattened vector. Two changes:
+batch-normalised strided convs (crnn_ctc's body) that keep 32 feature columns, and an attention
+read-out: at every step the LSTM state queries the columns (dot product over the columns plus a
+learned position embedding), the head reads [state, attended columns], and the attended vector
+is fed into the next step, so each letter step can move on from where the last letter was read.
+The latent heads (L, font, ...) read the same way; the step input's CNN(y) is then the mean of the
+columns through the FC. ``cpu-v1-bn`` (``cpu-v1`` with batch norm, global read-out) separates the
+two changes in the study.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -26,39 +39,83 @@ from torch import nn
 from synthgap.errors import UsageError
 from synthgap.models import register_model
 from synthgap.models.base import Recognizer
+from synthgap.models.crnn_ctc import ARCH as CRNN_ARCH
+from synthgap.models.crnn_ctc import conv_body
 
-# conv channels, first conv stride, FC width, LSTM units, value-embedding width
-ARCH = {
-    "cpu": ((16, 16, 32, 32, 48, 48), 2, 256, 128, 32),
-    "paper": ((64, 64, 64, 128, 128, 128), 1, 1024, 512, 64),
+
+@dataclass(frozen=True)
+class Arch:
+    """One network shape: 3x3 convs (channels, stride), max-pool after the convs in ``pool_after``
+    (0-based), batch norm or not, FC width, LSTM units, value-embedding width, read-out."""
+
+    convs: tuple[tuple[int, Any], ...]
+    pool_after: tuple[int, ...]
+    norm: bool
+    fc: int
+    hidden: int
+    emb: int
+    readout: str  # "global": one flattened vector; "attention": per-step attention over columns
+
+
+ARCHS = {
+    "paper": Arch(
+        ((64, 1), (64, 1), (64, 1), (128, 1), (128, 1), (128, 1)), (1, 4, 5), False, 1024, 512, 64, "global"
+    ),
+    "cpu-v1": Arch(
+        ((16, 2), (16, 1), (32, 1), (32, 1), (48, 1), (48, 1)), (1, 4, 5), False, 256, 128, 32, "global"
+    ),
+    "cpu-v1-bn": Arch(
+        ((16, 2), (16, 1), (32, 1), (32, 1), (48, 1), (48, 1)), (1, 4, 5), True, 256, 128, 32, "global"
+    ),
+    "cpu": Arch(tuple(CRNN_ARCH["cpu"][0]), (), True, 256, 128, 32, "attention"),
 }
-POOL_AFTER = (1, 4, 5)  # 0-based: after conv 2, 5 and 6
+
+
+def conv_stack(arch: Arch) -> nn.Sequential:
+    if not arch.pool_after:
+        return conv_body(list(arch.convs))
+    layers: list[nn.Module] = []
+    c_in = 1
+    for i, (c, stride) in enumerate(arch.convs):
+        layers.append(nn.Conv2d(c_in, c, 3, stride, 1, bias=not arch.norm))
+        layers += [nn.BatchNorm2d(c), nn.ReLU(True)] if arch.norm else [nn.ReLU(True)]
+        if i in arch.pool_after:
+            layers.append(nn.MaxPool2d(2))
+        c_in = c
+    return nn.Sequential(*layers)
 
 
 @register_model("paper_lstm")
 class PaperLstm(Recognizer):
+    version = 2  # v2: the cpu size's attention read-out over batch-normalised conv columns
     default_lr = {"cpu": 1e-3, "paper": 1e-4}
     needs_latents = True
+    archs: ClassVar[dict[str, Arch]] = ARCHS
 
-    def __init__(self, charset: str, max_len: int, size: str = "cpu", latents=None, input_hw=None) -> None:
+    def __init__(self, charset: str, max_len: int, size: str = "cpu", latents=None, input_hw=None,
+                 arch: str | None = None) -> None:  # fmt: skip
         latents = latents or {"L": list(range(1, max_len + 1))}
         if next(iter(latents)) != "L":
             raise UsageError("latents: the first declared latent must be L", field="latents")
         if max(latents["L"]) > max_len or min(latents["L"]) < 1:
             raise UsageError(f"latents: L support {latents['L']} outside 1..{max_len}", field="latents")
         super().__init__(charset, max_len, size, latents, input_hw)
-        chans, stride, fc, hidden, emb = ARCH[size]
-        layers: list[nn.Module] = []
-        c_in = 1
-        for i, c in enumerate(chans):
-            layers += [nn.Conv2d(c_in, c, 3, stride if i == 0 else 1, 1), nn.ReLU(True)]
-            if i in POOL_AFTER:
-                layers.append(nn.MaxPool2d(2))
-            c_in = c
-        self.cnn = nn.Sequential(*layers, nn.Flatten())
+        self.arch = arch or size
+        if self.arch not in ARCHS:
+            raise UsageError(f"arch: must be one of {', '.join(ARCHS)}, got {self.arch!r}", field="arch")
+        a = ARCHS[self.arch]
+        self.attend = a.readout == "attention"
+        self.cnn = conv_stack(a)
         with torch.no_grad():
-            flat = self.cnn(torch.zeros(1, 1, *self.input_hw)).shape[1]
-        self.fc = nn.Sequential(nn.Linear(flat, fc), nn.ReLU(True), nn.Linear(fc, fc), nn.ReLU(True))
+            _, c, h, w = self.cnn(torch.zeros(1, 1, *self.input_hw)).shape
+        if self.attend:  # columns -> memory of width `hidden`, with a learned position per column
+            self.proj = nn.Linear(c * h, a.hidden)
+            self.pos = nn.Parameter(torch.randn(w, a.hidden) * 0.1)
+            self.query = nn.Linear(a.hidden, a.hidden)
+            flat = a.hidden
+        else:
+            flat = c * h * w
+        self.fc = nn.Sequential(nn.Linear(flat, a.fc), nn.ReLU(True), nn.Linear(a.fc, a.fc), nn.ReLU(True))
         # step t predicts latent t: the declared latents, then one head per letter position
         self.supports = [len(v) for v in self.latents.values()] + [len(charset)] * max_len
         self.steps = len(self.supports)
@@ -66,15 +123,53 @@ class PaperLstm(Recognizer):
         # token of value v chosen at step t = offset[t] + v; token 0 = "start"; letters share tokens
         offsets = np.concatenate([[1], 1 + np.cumsum(self.supports[:k])])
         self.register_buffer("offset", torch.tensor(list(offsets[:k]) + [offsets[k]] * max_len), False)
-        self.embed = nn.Embedding(int(offsets[k]) + len(charset), emb)
-        self.lstm = nn.LSTM(fc + emb + self.steps, hidden, num_layers=2, batch_first=True)
-        self.heads = nn.ModuleList(nn.Linear(hidden, s) for s in self.supports)
+        self.embed = nn.Embedding(int(offsets[k]) + len(charset), a.emb)
+        read = a.hidden if self.attend else 0
+        self.lstm = nn.LSTM(a.fc + a.emb + self.steps + read, a.hidden, num_layers=2, batch_first=True)
+        self.heads = nn.ModuleList(nn.Linear(a.hidden + read, s) for s in self.supports)
+
+    def hparams(self) -> dict[str, Any]:
+        return {**super().hparams(), "arch": self.arch}
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Image -> (the step input's feature vector, the attention memory (n, columns, d) or None)."""
+        f = self.cnn(x)
+        if not self.attend:
+            return self.fc(f.flatten(1)), None
+        mem = self.proj(f.flatten(1, 2).transpose(1, 2)) + self.pos
+        return self.fc(mem.mean(1)), mem
 
     def _inputs(self, feat: torch.Tensor, tokens: torch.Tensor, t0: int) -> torch.Tensor:
         """Step inputs for steps t0.. : [features, embedded previous tokens, one-hot of the step]."""
         n, s = tokens.shape
         which = F.one_hot(torch.arange(t0, t0 + s, device=feat.device), self.steps).float()
         return torch.cat([feat.unsqueeze(1).expand(n, s, -1), self.embed(tokens), which.expand(n, s, -1)], -1)
+
+    def _steps(self, feat, mem, tokens: torch.Tensor, t0: int = 0, carry=None):
+        """Logits of steps t0.. given the previous tokens (n, s); ``carry`` is what the next call
+        continues from (LSTM state, last attended vector). Global read-out runs all steps at once."""
+        if mem is None:
+            h, state = self.lstm(self._inputs(feat, tokens, t0), carry)
+            return [self.heads[t0 + i](h[:, i]) for i in range(tokens.shape[1])], state
+        state, read = carry if carry is not None else (None, mem.new_zeros(len(mem), mem.shape[-1]))
+        logits = []
+        for i in range(tokens.shape[1]):
+            inp = torch.cat([self._inputs(feat, tokens[:, i : i + 1], t0 + i), read[:, None]], -1)
+            h, state = self.lstm(inp, state)
+            h = h[:, 0]
+            weights = (torch.einsum("nwd,nd->nw", mem, self.query(h)) / math.sqrt(mem.shape[-1])).softmax(-1)
+            read = torch.einsum("nw,nwd->nd", weights, mem)
+            logits.append(self.heads[t0 + i](torch.cat([h, read], -1)))
+        return logits, (state, read)
+
+    def _teacher(self, x: torch.Tensor, y: torch.Tensor, repeat: int = 1) -> list[torch.Tensor]:
+        """Teacher-forced logits of every step for targets ``y`` (n * repeat, T), ``x`` (n, ...)."""
+        feat, mem = self.encode(x)
+        if repeat > 1:
+            feat = feat.repeat_interleave(repeat, 0)
+            mem = None if mem is None else mem.repeat_interleave(repeat, 0)
+        prev = (self.offset[:-1] + y[:, :-1]).clamp(min=0)  # ignored (-100) positions never feed a loss step
+        return self._steps(feat, mem, torch.cat([torch.zeros_like(y[:, :1]), prev], 1))[0]
 
     def targets(self, texts: Sequence[str], latent_idx: np.ndarray | None = None) -> dict[str, torch.Tensor]:
         if latent_idx is None:
@@ -88,26 +183,34 @@ class PaperLstm(Recognizer):
 
     def loss(self, x, targets):
         y = targets["y"].to(x.device)
-        feat = self.fc(self.cnn(x))
-        prev = (self.offset[:-1] + y[:, :-1]).clamp(min=0)  # ignored (-100) positions never feed a loss step
-        tokens = torch.cat([torch.zeros_like(y[:, :1]), prev], 1)
-        h, _ = self.lstm(self._inputs(feat, tokens, 0))
-        total, best = 0.0, []
-        for t, head in enumerate(self.heads):
-            logits = head(h[:, t])
-            total = total + F.cross_entropy(logits, y[:, t], ignore_index=-100, reduction="sum")
-            best.append(logits.argmax(-1))
-        return total / len(x), torch.stack(best, 1)
+        logits = self._teacher(x, y)
+        total = sum(
+            F.cross_entropy(lg, y[:, t], ignore_index=-100, reduction="sum") for t, lg in enumerate(logits)
+        )
+        return total / len(x), torch.stack([lg.argmax(-1) for lg in logits], 1)
+
+    def step_names(self) -> list[str]:
+        return list(self.latents) + [f"c{i + 1}" for i in range(self.max_len)]
+
+    def head_accuracy(self, outputs: torch.Tensor, targets: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Teacher-forced accuracy of each step's head (the steps a target uses)."""
+        y = targets["y"].to(outputs.device)
+        used = y >= 0
+        hits = ((outputs == y) & used).sum(0).float() / used.sum(0).clamp(min=1)
+        steps = zip(self.step_names(), hits.tolist(), used.any(0).tolist(), strict=True)
+        return {f"acc_{name}": v for name, v, u in steps if u}
 
     def _run(self, x: torch.Tensor, choose: Callable[[int, torch.Tensor], torch.Tensor], repeat: int = 1):
         """Step by step: ``choose(t, log_probs)`` picks each value; returns (ids (n, T), log_probs list).
         ``repeat`` runs each image that many times (its CNN features computed once)."""
-        feat = self.fc(self.cnn(x)).repeat_interleave(repeat, dim=0)
+        feat, mem = self.encode(x)
+        feat = feat.repeat_interleave(repeat, dim=0)
+        mem = None if mem is None else mem.repeat_interleave(repeat, dim=0)
         token = torch.zeros(len(feat), 1, dtype=torch.long, device=x.device)
-        state, ids, logps = None, [], []
-        for t, head in enumerate(self.heads):
-            h, state = self.lstm(self._inputs(feat, token, t), state)
-            logp = head(h[:, 0]).log_softmax(-1)
+        carry, ids, logps = None, [], []
+        for t in range(self.steps):
+            (logits,), carry = self._steps(feat, mem, token, t, carry)
+            logp = logits.log_softmax(-1)
             v = choose(t, logp)
             ids.append(v)
             logps.append(logp.gather(1, v[:, None])[:, 0])
@@ -149,12 +252,9 @@ class PaperLstm(Recognizer):
                 y[r, k : k + len(texts[i])] = torch.tensor(self.encode_text(texts[i]), dtype=torch.long)
             y = y.to(x.device).repeat_interleave(len(combos), 0)
             y[:, 1:k] = combos.repeat(len(rows), 1)
-            feat = self.fc(self.cnn(x[rows])).repeat_interleave(len(combos), 0)
-            prev = (self.offset[:-1] + y[:, :-1]).clamp(min=0)
-            h, _ = self.lstm(self._inputs(feat, torch.cat([torch.zeros_like(y[:, :1]), prev], 1), 0))
             total = torch.zeros(len(y), device=x.device)
-            for t, head in enumerate(self.heads):
-                lp = head(h[:, t]).log_softmax(-1).gather(1, y[:, t : t + 1].clamp(min=0))[:, 0]
+            for t, logits in enumerate(self._teacher(x[rows], y, repeat=len(combos))):
+                lp = logits.log_softmax(-1).gather(1, y[:, t : t + 1].clamp(min=0))[:, 0]
                 total = total + lp.masked_fill(y[:, t] < 0, 0.0)
             out[rows] = total.reshape(len(rows), len(combos)).logsumexp(1)
         return out

@@ -322,21 +322,27 @@ def validate(
     lidx: np.ndarray | None = None,
     batch_size: int = 256,
 ) -> dict[str, float]:
-    """Recognition, character accuracy and the mean training loss on a validation set."""
+    """Recognition, character accuracy, the mean training loss and each head's accuracy
+    (``Recognizer.head_accuracy``, batch-weighted) on a validation set."""
     pred = model.predict(images, batch_size)
     was_training = model.training
     model.eval()
-    losses = []
+    losses, heads = [], []
     with torch.inference_mode():
         for i in range(0, len(texts), batch_size):
             part = None if lidx is None else lidx[i : i + batch_size]
-            tg = model.targets(texts[i : i + batch_size], part)
-            losses.append(model.loss(model.preprocess(images[i : i + batch_size]), tg)[0].item())
+            chunk = texts[i : i + batch_size]
+            tg = model.targets(chunk, part)
+            loss, outputs = model.loss(model.preprocess(images[i : i + batch_size]), tg)
+            losses.append(loss.item())
+            heads.append((len(chunk), model.head_accuracy(outputs, tg)))
     model.train(was_training)
+    weight = sum(n for n, _ in heads)
     return {
         "recognition_rate": metrics.recognition_rate(pred, texts, case_sensitive),
         "char_accuracy": metrics.mean_char_accuracy(pred, texts, case_sensitive),
         "loss": float(np.mean(losses)),
+        **{key: sum(n * acc.get(key, 0.0) for n, acc in heads) / weight for key in heads[0][1]},
     }
 
 
@@ -345,6 +351,7 @@ def train(
     *,
     model: str = "crnn_ctc",
     size: str = "cpu",
+    model_args: dict[str, Any] | None = None,
     input_hw: tuple[int, int] | None = None,
     style: str | None = None,
     elastic: bool = False,
@@ -370,8 +377,9 @@ def train(
 ) -> Path:
     """Train ``model`` on a style's fresh samples (or a real folder) and write checkpoint ``out``.
 
-    ``input_hw`` (height, width) replaces the size's input resolution. ``bf16`` runs the forward pass
-    under bfloat16 autocast (weights, optimizer and checkpoint stay float32): about twice the
+    ``input_hw`` (height, width) replaces the size's input resolution; ``model_args`` go to the
+    family (e.g. paper_lstm's ``arch``) and are recorded in the checkpoint's hparams. ``bf16`` runs
+    the forward pass under bfloat16 autocast (weights, optimizer and checkpoint stay float32): about twice the
     training throughput on CPUs with AMX / AVX512-BF16. The budget is ``steps``, ``minutes`` or a
     :class:`Plateau` (train to convergence under a cap). ``desc`` labels the progress bar; a
     labelled bar is transient (the grid's bar for its cell).
@@ -396,13 +404,14 @@ def train(
         "precision": "bf16" if bf16 else "fp32",
     }
 
+    torch.manual_seed(seed)  # initial weights and dropout
     if style is not None:
         gen = create_generator(style, elastic=elastic, **(overrides or {}))
         c = gen.config
         case_sensitive = gen.case_sensitive
         latents = {k: list(v) for k, v in gen.discrete_latents().items()}
         net = create_model(model, charset=c.charset, max_len=c.lengths[1], size=size, latents=latents,
-                           input_hw=input_hw)  # fmt: skip
+                           input_hw=input_hw, **(model_args or {}))  # fmt: skip
         val_images, val_lats = gen.generate(val_n, stream_seed(seed, VALID), workers=max(1, workers))
         val_texts = [lat.text for lat in val_lats]
         val_lidx = latent_indices(latents, val_lats)
@@ -420,9 +429,8 @@ def train(
         if real_val:  # validate on a seeded part of the training side; the held-out part stays unseen
             keep, val_part = split_indices(len(tr), 1 - real_val, seed + 1)
             tr, ho = tr[keep], tr[val_part]
-        net = create_model(
-            model, charset=charset, max_len=max(map(len, labels)), size=size, input_hw=input_hw
-        )
+        net = create_model(model, charset=charset, max_len=max(map(len, labels)), size=size,
+                           input_hw=input_hw, **(model_args or {}))  # fmt: skip
         if net.needs_latents:
             raise UsageError(f"model: {model} needs synthetic latents; train it with --style", field="model")
         val_images, val_texts, val_lidx = images[ho], [labels[i] for i in ho], None
@@ -468,10 +476,19 @@ def train(
                 if schedule.observe(val_score(val), val["loss"]) and plateau is not None:
                     best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
                     best_step = step
-                curve.append({"step": step, "seconds": round(time.time() - t0, 2), "lr": rate,
-                              "loss": float(np.mean(losses)), "train_recognition": round(acc, 4),
-                              "val_loss": val["loss"], "val_recognition": val["recognition_rate"],
-                              "val_char_accuracy": val["char_accuracy"]})  # fmt: skip
+                curve.append(
+                    {
+                        "step": step,
+                        "seconds": round(time.time() - t0, 2),
+                        "lr": rate,
+                        "loss": float(np.mean(losses)),
+                        "train_recognition": round(acc, 4),
+                        "val_loss": val["loss"],
+                        "val_recognition": val["recognition_rate"],
+                        "val_char_accuracy": val["char_accuracy"],
+                        **{k: round(v, 4) for k, v in val.items() if k.startswith("acc_")},
+                    }
+                )
                 losses = []
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{acc:.3f}", lr=f"{rate:.2g}",
@@ -506,7 +523,9 @@ CURVE_COLUMNS = ("step", "seconds", "lr", "loss", "train_recognition", "val_loss
 
 
 def curve_csv(rows: list[dict[str, float]]) -> bytes:
-    """The learning curve, a row per validation (loss: mean over the steps since the last one)."""
+    """The learning curve, a row per validation (loss: mean over the steps since the last one),
+    then each head's validation accuracy where the family reports them (``acc_L``, ``acc_c1``, ...)."""
     import pandas as pd
 
-    return pd.DataFrame(rows, columns=list(CURVE_COLUMNS)).to_csv(index=False).encode()
+    heads = [k for k in dict.fromkeys(k for row in rows for k in row) if k not in CURVE_COLUMNS]
+    return pd.DataFrame(rows, columns=[*CURVE_COLUMNS, *heads]).to_csv(index=False).encode()

@@ -10,6 +10,7 @@ from synthgap.errors import UsageError
 from synthgap.generators import create_generator
 from synthgap.models import create_model, list_models
 from synthgap.models.checkpoint import load_checkpoint, save_checkpoint
+from synthgap.models.paper_lstm import PaperLstm
 from synthgap.models.training import SyntheticBatches, bf16_supported, latent_indices, train
 
 TINY = {"charset": "abc", "lengths": (2, 3), "sizes": (26, 27)}
@@ -93,6 +94,49 @@ def test_overfits_a_tiny_fixed_batch(name):
         if loss.item() < 0.02 and step >= 60:  # 60 steps: batch-norm running stats have caught up
             break
     assert model.predict(images) == texts
+
+
+@pytest.mark.parametrize("arch", list(PaperLstm.archs))
+def test_paper_lstm_step_by_step_log_q_equals_teacher_forced(arch):
+    """Sampling runs the LSTM one step at a time on its own draws (for the attention read-out, each
+    step fed the vector it read last); teacher forcing on those same draws must give the same log q."""
+    torch.manual_seed(0)
+    gen = tiny_gen()
+    latents = {k: list(v) for k, v in gen.discrete_latents().items()}
+    model = create_model("paper_lstm", charset="abc", max_len=3, latents=latents, arch=arch).eval()
+    images = batch(gen, 2)[0]
+    draws, log_q = model.sample(images, 6, np.random.default_rng(2))
+    k = len(latents)
+    flat = [d for per_image in draws for d in per_image]
+    y = torch.full((len(flat), model.steps), -100, dtype=torch.long)
+    for r, d in enumerate(flat):
+        y[r, :k] = torch.tensor([latents[name].index(d[name]) for name in latents])
+        y[r, k : k + len(d["text"])] = torch.tensor(model.encode_text(d["text"]))
+    with torch.inference_mode():
+        logits = model._teacher(model.preprocess(images), y, repeat=6)
+    lp = sum(
+        lg.log_softmax(-1).gather(1, y[:, t : t + 1].clamp(min=0))[:, 0].masked_fill(y[:, t] < 0, 0.0)
+        for t, lg in enumerate(logits)
+    )
+    np.testing.assert_allclose(lp.reshape(2, 6).numpy(), log_q, atol=1e-4)
+    assert model.hparams()["arch"] == arch
+
+
+def test_paper_lstm_unknown_arch_is_a_usage_error():
+    with pytest.raises(UsageError, match="arch: must be one of"):
+        create_model("paper_lstm", charset="abc", max_len=3, arch="tiny")
+
+
+def test_paper_lstm_learning_curve_follows_every_head(tmp_path):
+    """The curve gets a column per head (L, each other latent, each letter position)."""
+    import pandas as pd
+
+    out = train(tmp_path / "ck", model="paper_lstm", style="wikipedia", overrides=TINY, steps=4,
+                batch_size=8, val_n=16, val_every=2, workers=0, progress=False)  # fmt: skip
+    curve = pd.read_csv(out / "curve.csv")
+    heads = [c for c in curve.columns if c.startswith("acc_")]
+    assert heads == ["acc_L", "acc_font", "acc_size", "acc_kerning", "acc_c1", "acc_c2", "acc_c3"]
+    assert len(curve) == 2 and curve[heads].ge(0).all().all() and curve[heads].le(1).all().all()
 
 
 def test_checkpoint_roundtrip_gives_identical_predictions(tmp_path):
