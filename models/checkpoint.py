@@ -75,15 +75,25 @@ def read_config(path: Path) -> dict[str, Any]:
     return config
 
 
-def load_checkpoint(path: Path, device: str | torch.device | None = None) -> Recognizer:
-    """Rebuild the model and load its weights; ``model.meta`` is the config. Eval mode."""
-    path = Path(path)
-    config = read_config(path)
-    weights = path / WEIGHTS
+def build_from_config(path: Path, config: dict[str, Any]) -> Recognizer:
+    """The untrained network ``config`` describes, with ``meta`` and the text prior it decodes under."""
     try:
         model = create_model(config["model"], **config["hparams"])
     except (TypeError, ValueError) as e:
         raise UsageError(f"checkpoint: {path / CONFIG} has bad hparams ({e})", field="checkpoint") from None
+    model.meta = config
+    if config.get("prior") and hasattr(model, "prior"):  # decode under the style's text prior
+        from synthgap.models.lexicon import from_prior
+
+        model.prior = from_prior(config["prior"], model.charset)
+    return model.eval()
+
+
+def load_checkpoint(path: Path, device: str | torch.device | None = None) -> Recognizer:
+    """Rebuild the model and load its weights; ``model.meta`` is the config. Eval mode."""
+    path = Path(path)
+    model = build_from_config(path, read_config(path))
+    weights = path / WEIGHTS
     try:
         state = load_file(str(weights))
     except FileNotFoundError:
@@ -97,10 +107,4 @@ def load_checkpoint(path: Path, device: str | torch.device | None = None) -> Rec
         raise UsageError(
             f"checkpoint: {weights} does not match its config ({first})", field="checkpoint"
         ) from None
-    model.meta = config
-    if config.get("prior") and hasattr(model, "prior"):  # decode under the style's text prior
-        from synthgap.models.lexicon import from_prior
-
-        model.prior = from_prior(config["prior"], model.charset)
-    model.eval()
     return model.to(device) if device is not None else model

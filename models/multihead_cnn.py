@@ -51,7 +51,7 @@ class MultiheadCnn(Recognizer):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(n, 1, h, w) -> log-probabilities (n, max_len, |charset| + 1), last class = end/pad."""
         logits = self.head(self.pool(self.body(x)))
-        return logits.reshape(len(x), self.max_len, self.end + 1).log_softmax(-1)
+        return logits.reshape(-1, self.max_len, self.end + 1).log_softmax(-1)
 
     def targets(self, texts: Sequence[str], latent_idx=None) -> dict[str, torch.Tensor]:
         y = torch.full((len(texts), self.max_len), self.end, dtype=torch.long)

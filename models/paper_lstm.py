@@ -151,7 +151,7 @@ class PaperLstm(Recognizer):
         if mem is None:
             h, state = self.lstm(self._inputs(feat, tokens, t0), carry)
             return [self.heads[t0 + i](h[:, i]) for i in range(tokens.shape[1])], state
-        state, read = carry if carry is not None else (None, mem.new_zeros(len(mem), mem.shape[-1]))
+        state, read = carry if carry is not None else (None, torch.zeros_like(mem[:, 0]))
         logits = []
         for i in range(tokens.shape[1]):
             inp = torch.cat([self._inputs(feat, tokens[:, i : i + 1], t0 + i), read[:, None]], -1)
@@ -206,7 +206,9 @@ class PaperLstm(Recognizer):
         feat, mem = self.encode(x)
         feat = feat.repeat_interleave(repeat, dim=0)
         mem = None if mem is None else mem.repeat_interleave(repeat, dim=0)
-        token = torch.zeros(len(feat), 1, dtype=torch.long, device=x.device)
+        token = torch.zeros_like(
+            feat[:, :1], dtype=torch.long
+        )  # shape-traced: ONNX export keeps the batch free
         carry, ids, logps = None, [], []
         for t in range(self.steps):
             (logits,), carry = self._steps(feat, mem, token, t, carry)

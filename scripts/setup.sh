@@ -26,6 +26,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ scripts/setup.sh -n
     # torch first and pinned: 2.13.0 is a CPU build on this machine's disk; unpinned, pip could
     # pick a multi-GB CUDA build.
     .venv/bin/python -m pip install -q "torch==2.13.0"
-    .venv/bin/python -m pip install -q -e ".[dev,peers]"
+    .venv/bin/python -m pip install -q -e ".[dev,peers,onnx]"
     touch "$stamp"
 fi

@@ -35,4 +35,14 @@ def main() -> None:
         sys.exit(2)
 
 
-from synthgap.cli import gap, gaussian, generate, grid, peers, posterior, train, zoo  # noqa: E402,F401  (they register their commands)
+from synthgap.cli import (  # noqa: E402,F401  (they register their commands)
+    export,
+    gap,
+    gaussian,
+    generate,
+    grid,
+    peers,
+    posterior,
+    train,
+    zoo,
+)

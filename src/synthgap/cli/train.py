@@ -228,6 +228,7 @@ def evaluate_cmd(
     from synthgap.generators import create_generator
     from synthgap.models.checkpoint import load_checkpoint
     from synthgap.models.evaluation import evaluate
+    from synthgap.models.export import is_export, load_onnx
     from synthgap.realdata import load_real, look_split, split_indices
 
     if (style is None) == (real is None):
@@ -235,7 +236,7 @@ def evaluate_cmd(
     import torch
 
     torch.set_num_threads(max(1, threads))
-    model = load_checkpoint(checkpoint)
+    model = load_onnx(checkpoint, max(1, threads)) if is_export(checkpoint) else load_checkpoint(checkpoint)
     meta = model.meta
     if beam:
         if not hasattr(model, "beam"):
@@ -277,6 +278,7 @@ def evaluate_cmd(
     report = {
         "checkpoint": str(Path(checkpoint).resolve()),
         "model": model.name,
+        "runtime": getattr(model, "runtime", "torch"),
         "beam": beam,
         "decoder": decoder,
         "training": {k: meta.get(k) for k in TRAINING_KEYS},
