@@ -1,5 +1,5 @@
 # `make quick` sets up a fresh machine and runs the main job; `make test` runs the tests.
-.PHONY: setup quick test bench lint sheets zoo
+.PHONY: setup quick test bench bench-ci lint sheets zoo
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +23,11 @@ test: setup
 
 bench: setup
 	.venv/bin/tox -e bench
+
+# CI's share of the benchmarks: speed regressions judged as same-run ratios (bench/bench_ratio.py).
+bench-ci: setup
+	.venv/bin/python -m pytest bench/bench_ratio.py -q -o python_files='bench_*.py' \
+		-o 'python_functions=bench_*' --benchmark-only --benchmark-columns=min,rounds
 
 lint: setup
 	.venv/bin/tox -e lint
