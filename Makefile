@@ -18,7 +18,8 @@ zoo: setup
 	.venv/bin/synthgap zoo build results/zoo --only '$(ZOO_ONLY)'
 	.venv/bin/synthgap zoo list results/zoo
 
-test: setup
+test:
+	@bash scripts/setup.sh --test
 	.venv/bin/python -m pytest -q
 
 bench: setup

@@ -2,11 +2,13 @@
 # Set up a fresh machine: the system fonts the styles use, the word list of wikipedia_confirmedit
 # (wamerican) and tesseract-ocr (Debian packages; the tesseract peer, ~7 MB download) and a virtual
 # environment in .venv with synthgap, its test tools and the peers extra (ddddocr + onnxruntime,
-# ~160 MB installed). Safe to rerun; it skips what is done.
+# ~160 MB installed). Safe to rerun; it skips what is done. `--test` also installs Debian's chromium,
+# the headless browser of the HTML report test (`make test`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES="fonts-urw-base35 fonts-texgyre fonts-liberation2 fonts-freefont-ttf fonts-comic-neue fonts-humor-sans wamerican tesseract-ocr"
+[ "${1:-}" = "--test" ] && SYSTEM_PACKAGES="$SYSTEM_PACKAGES chromium"
 missing=""
 for pkg in $SYSTEM_PACKAGES; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"

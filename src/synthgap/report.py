@@ -190,6 +190,65 @@ class Report:
             parts.append(f"## {name}\n\n{table.to_markdown(index=False, floatfmt='.3f')}\n")
         return "\n".join(parts)
 
+    def html(self, title: str, figures: list[Path], settings: dict | None = None) -> str:
+        """One self-contained page: every table (sortable by a click on its header), the figures
+        embedded as PNG data, and the run's settings and versions."""
+        import base64
+        import json
+        from html import escape
+
+        parts = [f"<h1>{escape(title)}</h1>"]
+        for name, table in self.tables.items():
+            if table.empty:
+                continue
+            body = table.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="", border=0,
+                                 classes="sortable")  # fmt: skip
+            parts.append(f"<section class='table'><h2>{escape(name)}</h2>{body}</section>")
+        for path in map(Path, figures):
+            data = base64.b64encode(path.read_bytes()).decode()
+            name = escape(path.stem.replace("_", " "))
+            parts.append(f"<figure><img alt='{name}' src='data:image/png;base64,{data}'>"
+                         f"<figcaption>{name}</figcaption></figure>")  # fmt: skip
+        if settings:
+            text = escape(json.dumps(settings, indent=1, default=str))
+            parts.append(f"<details open><summary>Settings and versions</summary><pre>{text}</pre></details>")
+        return HTML_PAGE.format(title=escape(title), body="\n".join(parts))
+
+
+#: the page around ``Report.html``: inline style and a small sorter, nothing fetched from elsewhere
+HTML_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font: 14px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 1400px; padding: 0 1em; }}
+table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-variant-numeric: tabular-nums; }}
+th, td {{ padding: 0.2em 0.6em; border-bottom: 1px solid #ddd; text-align: right; }}
+th {{ cursor: pointer; background: #f4f4f4; position: sticky; top: 0; }}
+th.asc::after {{ content: " \\25B2"; }} th.desc::after {{ content: " \\25BC"; }}
+figure img {{ max-width: 100%; }} pre {{ background: #f8f8f8; padding: 1em; overflow: auto; }}
+</style></head><body>
+{body}
+<script>
+document.querySelectorAll("table.sortable").forEach(function (table) {{
+  table.querySelectorAll("thead th").forEach(function (th, col) {{
+    th.addEventListener("click", function () {{
+      var asc = !th.classList.contains("asc");
+      table.querySelectorAll("thead th").forEach(function (h) {{ h.classList.remove("asc", "desc"); }});
+      th.classList.add(asc ? "asc" : "desc");
+      var body = table.tBodies[0], rows = Array.from(body.rows);
+      rows.sort(function (a, b) {{
+        var x = a.cells[col].textContent.trim(), y = b.cells[col].textContent.trim();
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var cmp = (isNaN(nx) || isNaN(ny)) ? x.localeCompare(y) : nx - ny;
+        return asc ? cmp : -cmp;
+      }});
+      rows.forEach(function (r) {{ body.appendChild(r); }});
+    }});
+  }});
+}});
+</script>
+</body></html>
+"""
+
 
 def build_report(df: pd.DataFrame, baseline: str | None = None) -> Report:
     """Every table; each marks the breakers under ``CONVERGED`` clean recognition in ``status``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections import Counter
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from synthgap import versions
 from synthgap.cli import cli
 from synthgap.errors import UsageError
 from synthgap.grid import load_grid
@@ -112,7 +114,8 @@ def zoo_checkpoints(grid, stale: str) -> dict[str, tuple[str | None, str | None]
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--baseline", help="Model that corruption errors are relative to (default: first by name).")
 def report(folder: Path, baseline: str | None) -> None:
-    """Write FOLDER/report/ (markdown, CSV per table, figures) from FOLDER/cells.parquet and print it."""
+    """Write FOLDER/report/ (markdown, a self-contained report.html, CSV per table, figures) from
+    FOLDER/cells.parquet and print it."""
     df = load_cells(folder)
     rep = build_report(df, baseline)
     staged = folder / "report.new"
@@ -122,7 +125,13 @@ def report(folder: Path, baseline: str | None) -> None:
         (tmp / "report.md").write_text(rep.markdown())
         for name, table in rep.tables.items():
             table.to_csv(tmp / f"{slug(name)}.csv", index=False)
-        figures(df, tmp)
+        pngs = figures(df, tmp)
+        settings = folder / "settings.json"
+        (tmp / "report.html").write_text(rep.html(
+            f"synthgap report: {folder.name}", pngs,
+            {"settings": json.loads(settings.read_text()) if settings.is_file() else None,
+             "versions": versions()},
+        ))  # fmt: skip
     final = folder / "report"
     if final.exists():
         shutil.rmtree(final)

@@ -41,7 +41,9 @@ def list_cmd(zoo_dir: Path) -> None:
         })  # fmt: skip
     import pandas as pd
 
-    click.echo(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3f"))
+    table = pd.DataFrame(rows).astype({"steps": "Int64"})  # missing entries leave gaps, not 8750.000
+    formats = (".0f", ".0f", ".3f", ".3f", ".0f", ".1f", ".0f", ".0f")  # per column
+    click.echo(table.to_markdown(index=False, floatfmt=formats))
 
 
 @zoo.command("build")
