@@ -9,7 +9,7 @@ __version__ = metadata.version("synthgap")
 
 def versions() -> dict[str, str]:
     """Versions of everything that can change a number we report."""
-    names = ["synthgap", "numpy", "opencv-python", "pillow", "torch", "scipy", "pandas"]
+    names = ["synthgap", "numpy", "opencv-python-headless", "pillow", "torch", "scipy", "pandas"]
     out = {}
     for name in names:
         try:
