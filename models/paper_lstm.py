@@ -20,7 +20,9 @@ learned position embedding), the head reads [state, attended columns], and the a
 is fed into the next step, so each letter step can move on from where the last letter was read.
 The latent heads (L, font, ...) read the same way; the step input's CNN(y) is then the mean of the
 columns through the FC. ``cpu-v1-bn`` (``cpu-v1`` with batch norm, global read-out) separates the
-two changes in the study.
+two changes in the study; ``cpu-nofeed`` is ``cpu`` without input feeding (the LSTM runs all steps
+in one call and each step attends on its own state only): faster per sample, and in the study its
+letter heads learned far faster (0.63-0.82 against 0.14-0.41 after 8 minutes on wikipedia).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Arch:
     hidden: int
     emb: int
     readout: str  # "global": one flattened vector; "attention": per-step attention over columns
+    feed: bool = True  # attention: the vector read at step t is an input of step t + 1
 
 
 ARCHS = {
@@ -68,6 +71,7 @@ ARCHS = {
         ((16, 2), (16, 1), (32, 1), (32, 1), (48, 1), (48, 1)), (1, 4, 5), True, 256, 128, 32, "global"
     ),
     "cpu": Arch(tuple(CRNN_ARCH["cpu"][0]), (), True, 256, 128, 32, "attention"),
+    "cpu-nofeed": Arch(tuple(CRNN_ARCH["cpu"][0]), (), True, 256, 128, 32, "attention", feed=False),
 }
 
 
@@ -104,7 +108,7 @@ class PaperLstm(Recognizer):
         if self.arch not in ARCHS:
             raise UsageError(f"arch: must be one of {', '.join(ARCHS)}, got {self.arch!r}", field="arch")
         a = ARCHS[self.arch]
-        self.attend = a.readout == "attention"
+        self.attend, self.feed = a.readout == "attention", a.readout == "attention" and a.feed
         self.cnn = conv_stack(a)
         with torch.no_grad():
             _, c, h, w = self.cnn(torch.zeros(1, 1, *self.input_hw)).shape
@@ -125,7 +129,8 @@ class PaperLstm(Recognizer):
         self.register_buffer("offset", torch.tensor(list(offsets[:k]) + [offsets[k]] * max_len), False)
         self.embed = nn.Embedding(int(offsets[k]) + len(charset), a.emb)
         read = a.hidden if self.attend else 0
-        self.lstm = nn.LSTM(a.fc + a.emb + self.steps + read, a.hidden, num_layers=2, batch_first=True)
+        fed = read if self.feed else 0
+        self.lstm = nn.LSTM(a.fc + a.emb + self.steps + fed, a.hidden, num_layers=2, batch_first=True)
         self.heads = nn.ModuleList(nn.Linear(a.hidden + read, s) for s in self.supports)
 
     def hparams(self) -> dict[str, Any]:
@@ -147,9 +152,12 @@ class PaperLstm(Recognizer):
 
     def _steps(self, feat, mem, tokens: torch.Tensor, t0: int = 0, carry=None):
         """Logits of steps t0.. given the previous tokens (n, s); ``carry`` is what the next call
-        continues from (LSTM state, last attended vector). Global read-out runs all steps at once."""
-        if mem is None:
+        continues from (LSTM state, last attended vector). Without input feeding all steps run at once."""
+        if not self.feed:
             h, state = self.lstm(self._inputs(feat, tokens, t0), carry)
+            if mem is not None:  # every step's attention in one go
+                weights = torch.einsum("nwd,nsd->nsw", mem, self.query(h)) / math.sqrt(mem.shape[-1])
+                h = torch.cat([h, torch.einsum("nsw,nwd->nsd", weights.softmax(-1), mem)], -1)
             return [self.heads[t0 + i](h[:, i]) for i in range(tokens.shape[1])], state
         state, read = carry if carry is not None else (None, torch.zeros_like(mem[:, 0]))
         logits = []
