@@ -19,9 +19,10 @@ from synthgap.generators import create_generator, list_generators
 cv2.setNumThreads(1)
 # ms per image / ImageCaptcha's. Measured 2026-12-05 on a 2-core AMD EPYC (AVX2), a training run
 # on the other core: 0.15-0.31 for the paper's styles and captcha_v2, 0.69-0.75 for the ConfirmEdit
-# styles (six full-canvas wobbly copies, not yet made fast). A limit fails a ~2x slowdown.
+# styles (six full-canvas wobbly copies, not yet made fast). LIMIT fails a ~2x slowdown of the
+# slowest OpenCV style; the ConfirmEdit limit is looser (PIL rotations vary more across CPUs).
 LIMIT = 0.6
-LIMITS = {"wikipedia_confirmedit": 2.0, "wikipedia_confirmedit_noise": 2.0}  # PIL-bound, machine-dependent
+LIMITS = {"wikipedia_confirmedit": 2.0, "wikipedia_confirmedit_noise": 2.0}
 CASES = [(s, e) for s in list_generators() for e in (False, True)]
 RATIOS: dict[str, tuple[float, float]] = {}
 
