@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import time
 from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -28,7 +27,6 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from synthgap import metrics, versions
 from synthgap.errors import UsageError
@@ -37,6 +35,7 @@ from synthgap.io import check_writable_dir
 from synthgap.models import create_model
 from synthgap.models.base import Recognizer, resize_batch
 from synthgap.models.checkpoint import save_checkpoint
+from synthgap.progress import progress as progress_bar
 from synthgap.realdata import load_real, split_indices
 
 TRAIN, VALID, TEST = 0, 1, 3  # stream ids: seeds of these streams never coincide
@@ -205,27 +204,6 @@ def lr_factor(progress: float, warmup: float = 0.02, floor: float = 0.02) -> flo
         return (progress + 1e-3) / (warmup + 1e-3)
     t = min(1.0, (progress - warmup) / (1 - warmup))
     return floor + (1 - floor) * 0.5 * (1 + np.cos(np.pi * t))
-
-
-class ProgressLine:
-    """Progress for a log file or pipe: a plain line every ``every`` seconds, not a bar per step."""
-
-    def __init__(self, desc: str, enabled: bool = True, every: float = 15.0) -> None:
-        self.desc, self.enabled, self.every = desc, enabled, every
-        self.n, self.last, self.postfix = 0, time.time(), ""
-
-    def update(self, n: int = 1) -> None:
-        self.n += n
-        if self.enabled and time.time() - self.last >= self.every:
-            self.last = time.time()
-            print(f"{self.desc}: step {self.n} {self.postfix}", file=sys.stderr, flush=True)
-
-    def set_postfix(self, **kwargs: Any) -> None:
-        self.postfix = " ".join(f"{k}={v}" for k, v in kwargs.items())
-
-    def close(self) -> None:
-        if self.enabled:
-            print(f"{self.desc}: done at step {self.n} {self.postfix}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -451,9 +429,7 @@ def train(
     t0, step, seen, acc, val, losses = time.time(), 0, 0, 0.0, {}, []
     curve: list[dict[str, float]] = []
     best_state = None
-    bar = ProgressLine(desc or "train", progress) if progress and not sys.stderr.isatty() else tqdm(
-        total=steps, disable=not progress, unit="step", dynamic_ncols=True, desc=desc, leave=desc is None
-    )  # fmt: skip
+    bar = progress_bar(desc or "train", total=steps, enabled=progress, leave=desc is None)
     try:
         while not schedule.done(step, time.time() - t0):
             rate = lr * schedule.factor(step, time.time() - t0)

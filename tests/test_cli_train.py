@@ -134,4 +134,4 @@ def test_training_log_to_a_pipe_has_plain_lines_not_a_bar_per_step(tmp_path):
     r = run("train", *TINY, "--steps", "3", "--batch-size", "8", "--workers", "0", "--val-every", "2",
             "--out", str(tmp_path / "ck"))  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert "\r" not in r.stderr and "train: done at step 3 " in r.stderr
+    assert "\r" not in r.stderr and "train: done at step 3/3 " in r.stderr

@@ -32,6 +32,7 @@ def test_run_then_report(tmp_path):
     # rerun: nothing left to do, nothing duplicated
     r = synthgap("run", str(grid), "--out", str(out), "--executor", "inline")
     assert r.returncode == 0 and len(pd.read_parquet(out / "cells.parquet")) == 2
+    assert "\r" not in r.stderr and ": done at cell 2/2" in r.stderr  # plain lines in a pipe, not a bar
     r = synthgap("report", str(out))
     assert r.returncode == 0, r.stderr
     assert "Table I" in r.stdout

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from synthgap import __version__, versions
 from synthgap.errors import UsageError
@@ -45,6 +44,7 @@ from synthgap.grid.store import (
     write_tables,
 )
 from synthgap.io import atomic_dir, atomic_write_bytes
+from synthgap.progress import progress as progress_bar
 
 TrainRun = Callable[[Run, Path], Path]
 EvaluateCell = Callable[[Cell, Path], dict[str, Any]]
@@ -179,8 +179,8 @@ def run_grid(
             if cell.id not in done:
                 todo[cell.run].append(cell)
         bar = stack.enter_context(
-            tqdm(total=len(cells), initial=len(cells) - sum(map(len, todo.values())), unit="cell",
-                 desc=grid.name, disable=not progress)
+            progress_bar(grid.name, total=len(cells), initial=len(cells) - sum(map(len, todo.values())),
+                         unit="cell", enabled=progress)
         )  # fmt: skip
         if executor is None:
             executor = stack.enter_context(make_executor("local", workers=workers))
