@@ -136,13 +136,19 @@ class PaperLstm(Recognizer):
     def hparams(self) -> dict[str, Any]:
         return {**super().hparams(), "arch": self.arch}
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Image -> (the step input's feature vector, the attention memory (n, columns, d) or None)."""
+    def encode(self, x: torch.Tensor, repeat: int = 1) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Image -> (the step input's feature vector, the attention memory (n, columns, d) or None),
+        each row repeated ``repeat`` times (the CNN runs once per image)."""
         f = self.cnn(x)
         if not self.attend:
-            return self.fc(f.flatten(1)), None
+            return self.fc(f.flatten(1)).repeat_interleave(repeat, 0), None
         mem = self.proj(f.flatten(1, 2).transpose(1, 2)) + self.pos
-        return self.fc(mem.mean(1)), mem
+        return self.fc(mem.mean(1)).repeat_interleave(repeat, 0), mem.repeat_interleave(repeat, 0)
+
+    def _read(self, mem: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """Attention of LSTM states ``h`` (n, d) or (n, s, d) over the columns: the vectors read."""
+        weights = torch.einsum("nwd,n...d->n...w", mem, self.query(h)) / math.sqrt(mem.shape[-1])
+        return torch.einsum("n...w,nwd->n...d", weights.softmax(-1), mem)
 
     def _inputs(self, feat: torch.Tensor, tokens: torch.Tensor, t0: int) -> torch.Tensor:
         """Step inputs for steps t0.. : [features, embedded previous tokens, one-hot of the step]."""
@@ -156,8 +162,7 @@ class PaperLstm(Recognizer):
         if not self.feed:
             h, state = self.lstm(self._inputs(feat, tokens, t0), carry)
             if mem is not None:  # every step's attention in one go
-                weights = torch.einsum("nwd,nsd->nsw", mem, self.query(h)) / math.sqrt(mem.shape[-1])
-                h = torch.cat([h, torch.einsum("nsw,nwd->nsd", weights.softmax(-1), mem)], -1)
+                h = torch.cat([h, self._read(mem, h)], -1)
             return [self.heads[t0 + i](h[:, i]) for i in range(tokens.shape[1])], state
         state, read = carry if carry is not None else (None, torch.zeros_like(mem[:, 0]))
         logits = []
@@ -165,17 +170,13 @@ class PaperLstm(Recognizer):
             inp = torch.cat([self._inputs(feat, tokens[:, i : i + 1], t0 + i), read[:, None]], -1)
             h, state = self.lstm(inp, state)
             h = h[:, 0]
-            weights = (torch.einsum("nwd,nd->nw", mem, self.query(h)) / math.sqrt(mem.shape[-1])).softmax(-1)
-            read = torch.einsum("nw,nwd->nd", weights, mem)
+            read = self._read(mem, h)
             logits.append(self.heads[t0 + i](torch.cat([h, read], -1)))
         return logits, (state, read)
 
     def _teacher(self, x: torch.Tensor, y: torch.Tensor, repeat: int = 1) -> list[torch.Tensor]:
         """Teacher-forced logits of every step for targets ``y`` (n * repeat, T), ``x`` (n, ...)."""
-        feat, mem = self.encode(x)
-        if repeat > 1:
-            feat = feat.repeat_interleave(repeat, 0)
-            mem = None if mem is None else mem.repeat_interleave(repeat, 0)
+        feat, mem = self.encode(x, repeat)
         prev = (self.offset[:-1] + y[:, :-1]).clamp(min=0)  # ignored (-100) positions never feed a loss step
         return self._steps(feat, mem, torch.cat([torch.zeros_like(y[:, :1]), prev], 1))[0]
 
@@ -211,9 +212,7 @@ class PaperLstm(Recognizer):
     def _run(self, x: torch.Tensor, choose: Callable[[int, torch.Tensor], torch.Tensor], repeat: int = 1):
         """Step by step: ``choose(t, log_probs)`` picks each value; returns (ids (n, T), log_probs list).
         ``repeat`` runs each image that many times (its CNN features computed once)."""
-        feat, mem = self.encode(x)
-        feat = feat.repeat_interleave(repeat, dim=0)
-        mem = None if mem is None else mem.repeat_interleave(repeat, dim=0)
+        feat, mem = self.encode(x, repeat)
         token = torch.zeros_like(
             feat[:, :1], dtype=torch.long
         )  # shape-traced: ONNX export keeps the batch free
