@@ -1,7 +1,7 @@
 """Why the cpu paper_lstm did not learn: the same training budget for each candidate change.
 
     python scripts/paper_lstm_study.py --style wikipedia --minutes 8 \
-        --run cpu-v1 --run cpu-v1-bn --run cpu --run cpu:lr=2e-3
+        --run cpu-v1 --run cpu-v1-bn --run cpu-feed --run cpu --run cpu:lr=2e-3
 
 Each ``--run ARCH[:lr=RATE][:batch=B]`` trains paper_lstm of that arch (models/paper_lstm.py
 ``ARCHS``) for ``--minutes`` of wall clock with training seed ``--seed`` (same training and
