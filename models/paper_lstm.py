@@ -210,21 +210,56 @@ class PaperLstm(Recognizer):
         steps = zip(self.step_names(), hits.tolist(), used.any(0).tolist(), strict=True)
         return {f"acc_{name}": v for name, v, u in steps if u}
 
+    def _decoder(self, feat: torch.Tensor, mem: torch.Tensor | None):
+        """One step at a time without input feeding: ``step(t, token, state) -> (logits, state)``.
+
+        At batch 1 each nn.LSTM call costs more than its arithmetic (oneDNN set-up per call), so
+        the two layers run here as cells, with what is fixed per image computed once: the layer-1
+        gates of the features, of every token embedding and of every step's one-hot, and the
+        attention keys (mem . query(h) = (mem W) . h + mem . b). Same function as ``_steps``."""
+        lstm, d = self.lstm, self.lstm.hidden_size
+        widths = [feat.shape[1], self.embed.embedding_dim, self.steps]
+        w_feat, w_tok, w_step = lstm.weight_ih_l0.split(widths, 1)
+        base = F.linear(feat, w_feat, lstm.bias_ih_l0 + lstm.bias_hh_l0)
+        tok_gates, step_gates = F.linear(self.embed.weight, w_tok), w_step.T
+        bias_l1 = lstm.bias_ih_l1 + lstm.bias_hh_l1
+        if mem is not None:
+            keys, key_bias = mem @ self.query.weight, mem @ self.query.bias
+
+        def cell(gates, h, c, w_hh):
+            i, f, g, o = (gates + F.linear(h, w_hh)).chunk(4, 1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            return torch.sigmoid(o) * torch.tanh(c), c
+
+        def step(t: int, token: torch.Tensor, state):
+            h1, c1, h2, c2 = state if state is not None else [torch.zeros_like(base[:, :d])] * 4
+            h1, c1 = cell(base + tok_gates[token] + step_gates[t], h1, c1, lstm.weight_hh_l0)
+            h2, c2 = cell(F.linear(h1, lstm.weight_ih_l1, bias_l1), h2, c2, lstm.weight_hh_l1)
+            out = h2
+            if mem is not None:
+                weights = ((keys @ h2[:, :, None])[..., 0] + key_bias) / math.sqrt(d)
+                out = torch.cat([h2, (weights.softmax(-1)[:, None] @ mem)[:, 0]], -1)
+            return self.heads[t](out), (h1, c1, h2, c2)
+
+        return step
+
     def _run(self, x: torch.Tensor, choose: Callable[[int, torch.Tensor], torch.Tensor], repeat: int = 1):
         """Step by step: ``choose(t, log_probs)`` picks each value; returns (ids (n, T), log_probs list).
         ``repeat`` runs each image that many times (its CNN features computed once)."""
         feat, mem = self.encode(x, repeat)
-        token = torch.zeros_like(
-            feat[:, :1], dtype=torch.long
-        )  # shape-traced: ONNX export keeps the batch free
+        token = torch.zeros_like(feat[:, 0], dtype=torch.long)  # shape-traced: ONNX keeps the batch free
+        step = None if self.feed else self._decoder(feat, mem)
         carry, ids, logps = None, [], []
         for t in range(self.steps):
-            (logits,), carry = self._steps(feat, mem, token, t, carry)
+            if step is None:
+                (logits,), carry = self._steps(feat, mem, token[:, None], t, carry)
+            else:
+                logits, carry = step(t, token, carry)
             logp = logits.log_softmax(-1)
             v = choose(t, logp)
             ids.append(v)
             logps.append(logp.gather(1, v[:, None])[:, 0])
-            token = (self.offset[t] + v)[:, None]
+            token = self.offset[t] + v
         return torch.stack(ids, 1), torch.stack(logps, 1)
 
     def infer(self, x):
