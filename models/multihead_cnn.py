@@ -10,30 +10,41 @@ recover order from channel content alone).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+from synthgap.errors import UsageError
 from synthgap.models import register_model
 from synthgap.models.base import Recognizer
+from synthgap.models.crnn_ctc import ARCH as CRNN_ARCH
 from synthgap.models.crnn_ctc import conv_body
 
-# (channels, stride) per 3x3 conv, hidden units of the head
-ARCH = {
-    "cpu": ([(32, 2), (48, 1), (64, 2), (96, 2), (128, 2)], 256),
+# (channels, stride) per 3x3 conv, hidden units of the head. ``cpu``: crnn_ctc's body, which keeps
+# 32 feature columns (a letter's position survives the flattening at 4 px) and costs less than
+# ``cpu-v1``'s (family version 1: 8 columns, a stride-1 conv at 48 channels), with a wider head.
+ARCHS = {
+    "cpu": (list(CRNN_ARCH["cpu"][0]), 512),
+    "cpu-v1": ([(32, 2), (48, 1), (64, 2), (96, 2), (128, 2)], 256),
     "paper": ([(64, 1), (64, 2), (128, 1), (128, 2), (256, 1), (256, 2), (256, 2)], 512),
 }
 
 
 @register_model("multihead_cnn")
 class MultiheadCnn(Recognizer):
+    version = 2  # v2: the cpu arch reads 32 columns of crnn_ctc's body into a 512-wide head
     avgpool: ClassVar[bool] = False
+    default_arch: ClassVar[dict[str, str]] = {"cpu": "cpu", "paper": "paper"}
 
-    def __init__(self, charset: str, max_len: int, size: str = "cpu", latents=None, input_hw=None) -> None:
+    def __init__(self, charset: str, max_len: int, size: str = "cpu", latents=None, input_hw=None,
+                 arch: str | None = None) -> None:  # fmt: skip
         super().__init__(charset, max_len, size, latents, input_hw)
-        convs, hidden = ARCH[size]
+        self.arch = arch or self.default_arch[size]
+        if self.arch not in ARCHS:
+            raise UsageError(f"arch: must be one of {', '.join(ARCHS)}, got {self.arch!r}", field="arch")
+        convs, hidden = ARCHS[self.arch]
         self.body = conv_body(convs)
         with torch.no_grad():
             _, c, h, w = self.body(torch.zeros(1, 1, *self.input_hw)).shape
@@ -47,6 +58,9 @@ class MultiheadCnn(Recognizer):
             nn.ReLU(True),
             nn.Linear(hidden, max_len * (len(charset) + 1)),
         )
+
+    def hparams(self) -> dict[str, Any]:
+        return {**super().hparams(), "arch": self.arch}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(n, 1, h, w) -> log-probabilities (n, max_len, |charset| + 1), last class = end/pad."""
@@ -65,6 +79,11 @@ class MultiheadCnn(Recognizer):
         logp = self(x)
         y = targets["y"].to(logp.device)
         return nn.functional.nll_loss(logp.reshape(-1, self.end + 1), y.reshape(-1)), logp
+
+    def head_accuracy(self, outputs: torch.Tensor, targets: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Accuracy of each position's head (a letter or the end class)."""
+        hits = (outputs.argmax(-1) == targets["y"].to(outputs.device)).float().mean(0)
+        return {f"acc_c{i + 1}": v for i, v in enumerate(hits.tolist())}
 
     def _strings(self, ids: np.ndarray) -> list[str]:
         out = []
@@ -101,3 +120,5 @@ class MultiheadCnn(Recognizer):
 @register_model("multihead_cnn_avgpool")
 class MultiheadCnnAvgpool(MultiheadCnn):
     avgpool = True
+    # pooled away, the columns do not help; what is left is channels, of which cpu-v1 has twice as many
+    default_arch = {"cpu": "cpu-v1", "paper": "paper"}

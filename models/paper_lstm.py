@@ -11,7 +11,7 @@ Letter steps past the chosen L are computed but ignored (no loss, no log q).
 two FC 1024, LSTM 2x512, Adam 1e-4, on the full 50x200 image, one global feature vector.
 
 ``cpu`` (arch ``cpu``): what the paper's shape needed to learn in CPU minutes (measured in
-results/models/paper_lstm/, ``scripts/paper_lstm_study.py``). The paper's shape narrowed
+results/models/paper_lstm/, ``scripts/arch_study.py``). The paper's shape narrowed
 (arch ``cpu-v1``: 16..48 channels, FC 256, LSTM 2x128, on 32x128) stayed at chance on Wikipedia:
 every letter head must find its letter's position in one flattened vector. Two changes:
 batch-normalised strided convs (crnn_ctc's body) that keep 32 feature columns, and an attention
