@@ -1,16 +1,24 @@
-"""Scoring a model on a labelled set: accuracy metrics plus breaking time at batch 1 and batch 256."""
+"""Scoring a breaker on a labelled set: accuracy metrics plus breaking time at batch 1 and batch 256,
+and the one writer of a score's files (JSON record, per-captcha CSV)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from synthgap import metrics
+from synthgap.io import atomic_write_bytes
 from synthgap.models.base import Recognizer
+
+PREDICTION_COLUMNS = ["truth", "prediction", "correct", "char_accuracy"]
 
 
 def time_predict(
@@ -77,3 +85,17 @@ def evaluate(
         )
     ]
     return out
+
+
+def write_report(out: Path, name: str, report: dict[str, Any], predictions: list[dict] | None) -> Path:
+    """``out/NAME.json`` and, with ``predictions``, ``out/NAME.csv`` (one row per captcha), each
+    written whole or not at all; returns the JSON's path."""
+    out = Path(out)
+    if predictions is not None:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, PREDICTION_COLUMNS)
+        w.writeheader()
+        w.writerows(predictions)
+        atomic_write_bytes(out / f"{name}.csv", buf.getvalue().encode())
+    atomic_write_bytes(out / f"{name}.json", (json.dumps(report, indent=2) + "\n").encode())
+    return out / f"{name}.json"

@@ -48,6 +48,39 @@ def test_eval_of_a_shifted_prior_does_not_overwrite_the_clean_score(ckpt, tmp_pa
     assert noisy["overrides"] == {**clean["overrides"], "noise_sigma": 5}
 
 
+def test_eval_under_a_perturbation_names_it_and_scores_the_perturbed_captchas(ckpt, tmp_path):
+    for extra in ([], ["--perturbation", "gaussian_noise", "--severity", "5"]):
+        r = run("eval", str(ckpt), *TINY, *extra, "-n", "8", "--no-timing", "--out", str(tmp_path))
+        assert r.returncode == 0, r.stderr
+    clean = json.loads((tmp_path / f"{TAG}-n8-seed0.json").read_text())
+    noisy = json.loads((tmp_path / f"{TAG}-gaussian_noise5-n8-seed0.json").read_text())
+    assert "perturbation" not in clean
+    assert (noisy["perturbation"], noisy["severity"], noisy["perturbation_family"]) == (
+        "gaussian_noise",
+        5,
+        "image",
+    )
+    truths = [[row.split(",")[0] for row in (tmp_path / f"{name}.csv").read_text().splitlines()[1:]]
+              for name in (f"{TAG}-n8-seed0", f"{TAG}-gaussian_noise5-n8-seed0")]  # fmt: skip
+    assert truths[0] == truths[1]  # the same captchas, perturbed
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--perturbation", "gaussian_noise"], "--severity"),
+        (["--perturbation", "gaussian_noise", "--severity", "9"], "severity"),
+        (["--perturbation", "no_such", "--severity", "1"], "no_such"),
+        (["--perturbation", "transfer", "--severity", "1"], "transfer"),
+        (["--perturbation", "kerning", "--severity", "1", "--set", "kerning_shift=2"], "kerning_shift"),
+    ],
+)
+def test_eval_bad_perturbation_exits_2_writing_nothing(ckpt, tmp_path, extra, says):
+    r = run("eval", str(ckpt), *TINY, *extra, "-n", "4", "--no-timing", "--out", str(tmp_path / "out"))
+    assert r.returncode == 2 and says in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
 def test_eval_on_a_style_the_checkpoint_cannot_spell_exits_2(ckpt):
     r = run("eval", str(ckpt), "--style", "wikipedia", "-n", "5", "--no-timing")
     assert r.returncode == 2 and "config.json" in r.stderr and "lacks" in r.stderr

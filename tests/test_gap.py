@@ -136,6 +136,22 @@ def test_gap_from_eval_reports_has_real_trained_and_peer_rows(tmp_path):
     assert t.loc[("crnn_ctc", "plain"), "gap_lo"] < 55 < t.loc[("crnn_ctc", "plain"), "gap_hi"]
 
 
+def test_gap_leaves_out_eval_reports_on_shifted_or_perturbed_captchas(tmp_path):
+    synth = {"checkpoint": "/ck/synth", "model": "crnn_ctc", "training": training("captcha_v2", "plain")}
+    write_eval(tmp_path, "clean", {**synth, "style": "captcha_v2"}, [1] * 9 + [0])
+    write_eval(
+        tmp_path, "noisy", {**synth, "style": "captcha_v2", "perturbation": "gaussian_noise"}, [0] * 10
+    )
+    write_eval(
+        tmp_path, "kerned", {**synth, "style": "captcha_v2", "overrides": {"kerning_shift": 1}}, [0] * 10
+    )
+    write_eval(tmp_path, "real", {**synth, "real": "/data/v2"}, [1] * 5 + [0] * 5)
+    r = synthgap("gap", str(tmp_path), "--boot", "100", "--out", str(tmp_path / "g"))
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(tmp_path / "g" / "gap.csv")
+    assert t[["synthetic", "real"]].values.tolist() == [[0.9, 0.5]]
+
+
 def test_gap_from_eval_reports_without_their_csv_exits_2(tmp_path):
     write_eval(tmp_path, "r", {"peer": "ddddocr", "charset": "", "style": "captcha_v2", "real": "v2"}, [1])
     (tmp_path / "r.csv").unlink()

@@ -58,7 +58,8 @@ def cells_from_evals(folder: Path) -> pd.DataFrame:
     """Grid-cell-like rows (style, model, size, variant, seed, family, n, recognition_rate,
     correct_bits) from every eval report ``*.json`` under ``folder`` with its per-captcha ``.csv``.
 
-    A model's report on synthetic images is a ``clean`` cell, on a real folder a ``real`` cell; the
+    A model's report on clean synthetic images is a ``clean`` cell (reports on shifted or perturbed
+    ones are left out), on a real folder a ``real`` cell; the
     style of a real-trained checkpoint is the one its synthetic report used. A peer's report is a
     ``real`` cell of model ``peer:NAME``, variant ``open`` or ``restricted``.
     """
@@ -66,6 +67,8 @@ def cells_from_evals(folder: Path) -> pd.DataFrame:
     for path in sorted(Path(folder).rglob("*.json")):
         report = json.loads(path.read_text())
         if "recognition_rate" not in report or not ("training" in report or "peer" in report):
+            continue
+        if report.get("overrides") or report.get("perturbation"):  # a shifted set is not the clean one
             continue
         table = path.with_suffix(".csv")
         if not table.exists():

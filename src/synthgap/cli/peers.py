@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from pathlib import Path
 
 import click
@@ -12,7 +9,6 @@ import click
 from synthgap.cli import cli
 from synthgap.cli.train import look_seed_option, skip_look_option
 from synthgap.errors import UsageError
-from synthgap.io import atomic_write_bytes
 
 
 @cli.command()
@@ -44,9 +40,9 @@ def peers() -> None:
 def eval_peer(name, real, style, charset, restrict, case_sensitive, strict, skip_look, look_seed, no_timing,
               predictions, out):  # fmt: skip
     """Score peer NAME on a real folder: recognition, character accuracy, breaking time."""
-    from synthgap.models.evaluation import evaluate
+    from synthgap.models.evaluation import evaluate, write_report
     from synthgap.peers import create_peer
-    from synthgap.realdata import for_style, load_real, look_split
+    from synthgap.testsets import Real
 
     if restrict and style is None:
         raise UsageError("restrict: needs --style", field="restrict")
@@ -54,34 +50,22 @@ def eval_peer(name, real, style, charset, restrict, case_sensitive, strict, skip
         raise UsageError("give at most one of --charset and --restrict", field="charset")
     if style is not None and case_sensitive:
         raise UsageError("case-sensitive: --style sets the case rule", field="case-sensitive")
-    rule = for_style(style) if style is not None else {"case_sensitive": case_sensitive}
+    look = {"strict": strict, "skip_look": skip_look, "look_seed": look_seed}
+    spec = Real.for_style(real, style, **look) if style else Real(real, case_sensitive=case_sensitive, **look)
     if restrict:
-        charset = rule["charset"]
+        charset = spec.charset
     peer = create_peer(name, charset=charset)
-    data = load_real(real, strict=strict, **rule)
-    images, labels = data.images, data.labels
-    tag = f"{peer.name}-{'restricted' if charset else 'open'}-{real.resolve().name}"
-    look = {}
-    if skip_look:
-        _, rest = look_split(len(labels), skip_look, look_seed)
-        images, labels = images[rest], [labels[i] for i in rest]
-        tag += f"-nolook{skip_look}-seed{look_seed}"
-        look = {"look_left_out": skip_look, "look_seed": look_seed}
-    result = evaluate(peer, images, labels, rule["case_sensitive"], timing=not no_timing)
+    test = spec.build()
+    tag = f"{peer.name}-{'restricted' if charset else 'open'}-{spec.name.removeprefix('real-')}"
+    result = evaluate(peer, test.images, test.texts, test.case_sensitive, timing=not no_timing)
     rows = result.pop("predictions")
-    report = {"tag": tag, **peer.config(), "real": real.resolve().name, "style": style,
-              "skipped": len(data.skipped), **look, **result}  # fmt: skip
+    report = {"tag": tag, **peer.config(), **spec.record(), "real": Path(real).resolve().name, "style": style,
+              "skipped": test.skipped, **result}  # fmt: skip
     line = (f"{tag}: recognition {result['recognition_rate']:.4f}, char accuracy "
             f"{result['char_accuracy']:.4f} on {result['n']} captchas")  # fmt: skip
     if not no_timing:
         line += f", {result['ms_per_captcha_batch1']:.1f} ms/captcha"
     click.echo(line)
     if out is not None:
-        atomic_write_bytes(out / f"{tag}.json", (json.dumps(report, indent=2) + "\n").encode())
-        if predictions:
-            buf = io.StringIO()
-            w = csv.DictWriter(buf, ["truth", "prediction", "correct", "char_accuracy"])
-            w.writeheader()
-            w.writerows(rows)
-            atomic_write_bytes(out / f"{tag}.csv", buf.getvalue().encode())
+        write_report(out, tag, report, rows if predictions else None)
         click.echo(f"wrote {out / (tag + '.json')}")

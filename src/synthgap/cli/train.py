@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
 from pathlib import Path
 
 import click
@@ -13,7 +10,6 @@ import click
 from synthgap.cli import cli
 from synthgap.cli.generate import elastic_option, parse_overrides, set_option
 from synthgap.errors import UsageError
-from synthgap.io import atomic_write_bytes
 
 real_option = click.option(
     "--real", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -34,13 +30,6 @@ strict_option = click.option(
     "--strict", is_flag=True,
     help="With --real: an unreadable file or a label the model cannot spell is an error, not skipped.",
 )  # fmt: skip
-
-
-def override_tag(overrides: dict) -> str:
-    """Prior overrides as part of a file name (``-noise_sigma=5-kerning_shift=1``): a shifted score
-    never overwrites the clean one."""
-    parts = [f"{k}={json.dumps(v, separators=(',', ':'))}" for k, v in sorted(overrides.items())]
-    return "".join("-" + re.sub(r"[^A-Za-z0-9_.=,+-]", "", p) for p in parts)
 
 
 def parse_hw(ctx, param, value: str | None) -> tuple[int, int] | None:
@@ -196,6 +185,10 @@ def set_prior(model, prior_of: str) -> str:
     help="crnn_ctc: decode under a word-pair text prior: 'own' (the training style's, if it has one), "
     "'none', or a style's (e.g. wikipedia_confirmedit).",
 )  # fmt: skip
+@click.option(
+    "--perturbation", help="With --style: an image or generative perturbation (synthgap perturbations)."
+)
+@click.option("--severity", type=int, help="The perturbation's severity, 1..5.")
 @click.option("--no-timing", is_flag=True, help="Skip the breaking-time measurement.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Render processes.")
 @click.option(
@@ -219,20 +212,25 @@ def evaluate_cmd(
     look_seed,
     beam,
     prior_of,
+    perturbation,
+    severity,
     no_timing,
     workers,
     threads,
     out,
 ):
     """Score CHECKPOINT: recognition rate, character accuracy, breaking time; writes JSON + CSV."""
-    from synthgap.generators import create_generator
     from synthgap.models.checkpoint import load_checkpoint
-    from synthgap.models.evaluation import evaluate
+    from synthgap.models.evaluation import evaluate, write_report
     from synthgap.models.export import is_export, load_onnx
-    from synthgap.realdata import load_real, look_split, split_indices
+    from synthgap.testsets import Real, Synthetic
 
     if (style is None) == (real is None):
         raise UsageError("give exactly one of --style and --real", field="style")
+    if (perturbation is None) != (severity is None):
+        raise UsageError(
+            "perturbation: give --perturbation NAME and --severity 1..5 together", field="perturbation"
+        )
     import torch
 
     torch.set_num_threads(max(1, threads))
@@ -244,37 +242,23 @@ def evaluate_cmd(
         model.beam = beam
     decoder = set_prior(model, prior_of)
     if style is not None:
-        if n < 1:
-            raise UsageError(f"n: must be >= 1, got {n}", field="n")
         if skip_look:
             raise UsageError("skip-look: only with --real", field="skip-look")
-        gen = create_generator(style, elastic=elastic, **parse_overrides(overrides))
-        _check_style_fits(model, gen, checkpoint)
-        images, latents = gen.generate(n, seed, workers=workers)
-        texts, case_sensitive = [lat.text for lat in latents], gen.case_sensitive
-        tag = f"{style}-{gen.variant}{override_tag(parse_overrides(overrides))}-n{n}-seed{seed}"
-        source = {"style": style, "variant": gen.variant, "overrides": parse_overrides(overrides), "n": n,
-                  "seed": seed}  # fmt: skip
+        spec = Synthetic(style, n, seed, elastic=elastic, overrides=parse_overrides(overrides),
+                         perturbation=perturbation, severity=severity or 0)  # fmt: skip
+        _check_style_fits(model, spec.generator(), checkpoint)
     else:
-        case_sensitive = bool(meta.get("case_sensitive", False))
-        real_set = load_real(real, charset=model.charset, lengths=(1, model.max_len),
-                             case_sensitive=case_sensitive, strict=strict)  # fmt: skip
-        images, texts = real_set.images, real_set.labels
-        tag, source = f"real-{real.resolve().name}", {"real": str(real.resolve())}
-        if meta.get("real") == str(real.resolve()) and not use_all:
-            _, held = split_indices(len(texts), meta["split"], meta["seed"])
-            images, texts = images[held], [texts[i] for i in held]
-            tag += "-heldout"
-            source.update(heldout_of_split=meta["split"], split_seed=meta["seed"])
-        if skip_look:
-            _, rest = look_split(len(texts), skip_look, look_seed)
-            images, texts = images[rest], [texts[i] for i in rest]
-            tag += f"-nolook{skip_look}-seed{look_seed}"
-            source.update(look_left_out=skip_look, look_seed=look_seed)
-    result = evaluate(model, images, texts, case_sensitive, timing=not no_timing)
+        if perturbation is not None:
+            raise UsageError("perturbation: only with --style", field="perturbation")
+        own = meta.get("real") == str(real.resolve()) and not use_all  # its held-out part only
+        spec = Real(real, charset=model.charset, lengths=(1, model.max_len),
+                    case_sensitive=bool(meta.get("case_sensitive", False)), strict=strict,
+                    heldout=(meta["split"], meta["seed"]) if own else None, skip_look=skip_look,
+                    look_seed=look_seed)  # fmt: skip
+    test = spec.build(workers)
+    result = evaluate(model, test.images, test.texts, test.case_sensitive, timing=not no_timing)
     rows = result.pop("predictions")
-    if prior_of != "own":
-        tag += f"-prior={prior_of}"
+    tag = spec.name + (f"-prior={prior_of}" if prior_of != "own" else "")
     report = {
         "checkpoint": str(Path(checkpoint).resolve()),
         "model": model.name,
@@ -282,16 +266,11 @@ def evaluate_cmd(
         "beam": beam,
         "decoder": decoder,
         "training": {k: meta.get(k) for k in TRAINING_KEYS},
-        **source,
+        **spec.record(),
         **result,
     }
     out = Path(out) if out else Path(checkpoint) / "eval"
-    atomic_write_bytes(out / f"{tag}.json", (json.dumps(report, indent=2) + "\n").encode())
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, ["truth", "prediction", "correct", "char_accuracy"])
-    w.writeheader()
-    w.writerows(rows)
-    atomic_write_bytes(out / f"{tag}.csv", buf.getvalue().encode())
+    write_report(out, tag, report, rows)
     line = f"{tag}: recognition {result['recognition_rate']:.4f}, char accuracy {result['char_accuracy']:.4f}"
     if not no_timing:
         b256 = result["ms_per_captcha_batch256"]
