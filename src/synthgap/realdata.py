@@ -61,6 +61,17 @@ def _read(path: Path) -> np.ndarray:
         return np.asarray(im)
 
 
+def read_image(path: str | Path) -> np.ndarray:
+    """One image file as uint8 gray 50x200; a UsageError naming the file if it is not a readable image."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"image: {path} is not a file", field="image")
+    try:
+        return _read(path)
+    except (OSError, UnidentifiedImageError, ValueError) as e:
+        raise UsageError(f"image: {path}: unreadable image ({e})", field="image") from None
+
+
 def load_real(
     folder: str | Path,
     *,

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 from pathlib import Path
 
 import click
-import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from synthgap.cli import cli
 from synthgap.errors import UsageError
@@ -78,16 +76,6 @@ def generate(style, elastic, n, seed, out, workers, overrides) -> None:
     click.echo(f"wrote {n} images of {style} ({gen.variant}) to {out}")
 
 
-def load_real_images(folder: Path, n: int, look: int = 0) -> list[tuple[np.ndarray, str]]:
-    """``n`` images of a folder whose file names are labels, as 8-bit gray 200x50: the first ones,
-    or with ``look`` the first of the seeded look set of that many (``realdata.look_split``)."""
-    from synthgap.realdata import load_real, look_split
-
-    real = load_real(folder, case_sensitive=True)
-    idx = look_split(len(real.labels), look)[0] if look else np.arange(len(real.labels))
-    return [(real.images[i], real.labels[i]) for i in idx[:n]]
-
-
 @cli.command()
 @style_option
 @elastic_option
@@ -109,6 +97,8 @@ def load_real_images(folder: Path, n: int, look: int = 0) -> list[tuple[np.ndarr
 @set_option
 def sheet(style, elastic, real, look, n, seed, out, overrides) -> None:
     """Contact sheet: synthetic samples, with real ones beside them when --real is given."""
+    from synthgap.sheets import contact_sheet, real_tiles
+
     gen = create_generator(style, elastic=elastic, **parse_overrides(overrides))
     images, latents = gen.generate(n, seed)
     columns = [
@@ -118,29 +108,6 @@ def sheet(style, elastic, real, look, n, seed, out, overrides) -> None:
         )
     ]
     if real is not None:
-        columns.append((f"real: {real.name}", load_real_images(real, n, look)))
+        columns.append((f"real: {real.name}", real_tiles(real, n, look)))
     atomic_write_bytes(out, contact_sheet(columns))
     click.echo(f"wrote {out}")
-
-
-def contact_sheet(columns: list[tuple[str, list[tuple[np.ndarray, str]]]]) -> bytes:
-    """Columns of labelled 200x50 tiles under a title; returns PNG bytes."""
-    tile_w, tile_h, label_h, title_h, pad = 200, 50, 12, 16, 6
-    rows = max(len(items) for _, items in columns)
-    width = len(columns) * (tile_w + pad) + pad
-    height = title_h + rows * (tile_h + label_h + pad) + pad
-    canvas = Image.new("L", (width, height), 255)
-    draw = ImageDraw.Draw(canvas)
-    for c, (title, items) in enumerate(columns):
-        x = pad + c * (tile_w + pad)
-        draw.text((x, 2), title, fill=0)
-        for r, (img, label) in enumerate(items):
-            y = title_h + r * (tile_h + label_h + pad)
-            tile = Image.fromarray(img).convert("L")
-            if tile.size != (tile_w, tile_h):
-                tile = tile.resize((tile_w, tile_h))
-            canvas.paste(tile, (x, y))
-            draw.text((x, y + tile_h), label, fill=90)
-    buf = io.BytesIO()
-    canvas.save(buf, format="PNG")
-    return buf.getvalue()

@@ -13,55 +13,10 @@ from pathlib import Path
 
 import click
 import numpy as np
-import pandas as pd
 
 from synthgap.cli import cli
 from synthgap.errors import UsageError
 from synthgap.io import atomic_dir
-
-
-def load_image(path: Path) -> np.ndarray:
-    """One image as uint8 gray 50x200 (the size every style renders), resized if needed."""
-    from PIL import Image, UnidentifiedImageError
-
-    from synthgap.generators import HEIGHT, WIDTH
-
-    if not path.is_file():
-        raise UsageError(f"image: {path} is not a file", field="image")
-    try:
-        with Image.open(path) as im:
-            im = im.convert("L")
-            if im.size != (WIDTH, HEIGHT):
-                im = im.resize((WIDTH, HEIGHT), Image.Resampling.BILINEAR)
-            return np.asarray(im)
-    except (OSError, UnidentifiedImageError, ValueError) as e:
-        raise UsageError(f"image: {path}: unreadable image ({e})", field="image") from None
-
-
-def panel(images: np.ndarray, names: list[str], table: pd.DataFrame, top_k: int):
-    """Like the paper's Figure 4: each image beside a bar chart of its most probable strings."""
-    from matplotlib.figure import Figure
-
-    n = len(images)
-    fig = Figure(figsize=(8.5, 1.3 * n + 0.3), layout="constrained")
-    axes = fig.subplots(n, 2, squeeze=False, width_ratios=(1.1, 1))
-    for i, (img, name) in enumerate(zip(images, names, strict=True)):
-        left, right = axes[i]
-        left.imshow(img, cmap="gray", vmin=0, vmax=255)
-        left.set_axis_off()
-        left.set_title(name, fontsize=8, loc="left")
-        rows = table[(table["image"] == name) & table["string"].notna()].head(top_k)
-        y = np.arange(len(rows))[::-1]
-        right.barh(y, rows["prob"], color="tab:blue")
-        right.set_yticks(y, rows["string"], fontsize=8, family="monospace")
-        right.set_xlim(0, 1)
-        right.tick_params(axis="x", labelsize=7)
-        if len(rows) == 0:
-            right.text(0.5, 0.5, "no sample in the prior's support", ha="center", fontsize=8)
-        info = table[table["image"] == name].iloc[0]
-        right.set_title(f"ESS {info['ess']:.1f}, model: {info['prediction']}", fontsize=8, loc="left")
-    axes[-1][1].set_xlabel("posterior probability", fontsize=8)
-    return fig
 
 
 @cli.command()
@@ -89,7 +44,9 @@ def posterior(checkpoint, images, m, sigma, ess_target, dim, seed, top_k, style,
     import torch
 
     from synthgap.inference import generator_for, model_posteriors
+    from synthgap.inference.figures import figure4_panel, posterior_table
     from synthgap.models.checkpoint import load_checkpoint
+    from synthgap.realdata import read_image
 
     for name, value, lo in (("M", m, 1), ("dim", dim, 1), ("top-k", top_k, 1), ("threads", threads, 1)):
         if value < lo:
@@ -100,7 +57,7 @@ def posterior(checkpoint, images, m, sigma, ess_target, dim, seed, top_k, style,
         raise UsageError(f"ess-target: must be in (0, 1], got {ess_target}", field="ess-target")
     if Path(out).exists() and (not Path(out).is_dir() or any(Path(out).iterdir())):
         raise UsageError(f"out: {out} already exists and is not empty", field="out")
-    pixels = np.stack([load_image(Path(p)) for p in images])
+    pixels = np.stack([read_image(p) for p in images])
     torch.set_num_threads(threads)
     model = load_checkpoint(checkpoint)
     gen = generator_for(model.meta, style)
@@ -113,22 +70,14 @@ def posterior(checkpoint, images, m, sigma, ess_target, dim, seed, top_k, style,
         model, gen, pixels, m, seed, sigma=sigma, dim=dim, top_k=top_k, ess_target=ess_target
     )
     ms = 1000.0 * (time.perf_counter() - t0) / len(pixels)
-    rows = []
-    for name, post, p, c in zip(names, posts, pred, conf, strict=True):
-        base = {"image": name, "ess": post.ess, "beta": post.beta, "log_evidence": post.log_evidence,
-                "prediction": p, "model_confidence": float(c)}  # fmt: skip
-        ranked = list(zip(post.strings, post.probs, strict=True)) or [(None, np.nan)]
-        rows += [{**base, "rank": r + 1, "string": s, "prob": float(q)} for r, (s, q) in enumerate(ranked)]
-    table = pd.DataFrame(rows)[
-        ["image", "rank", "string", "prob", "ess", "beta", "log_evidence", "prediction", "model_confidence"]
-    ]
+    table = posterior_table(names, posts, pred, conf)
     settings = {"checkpoint": str(Path(checkpoint).resolve()), "images": [str(p) for p in images], "M": m,
                 "sigma": sigma, "ess_target": ess_target, "dim": dim, "seed": seed, "top_k": top_k,
                 "style": gen.name, "variant": gen.variant, "ms_per_captcha": ms,
                 "argv": sys.argv[1:]}  # fmt: skip
     with atomic_dir(Path(out)) as tmp:
         table.to_csv(tmp / "posterior.csv", index=False)
-        panel(pixels, names, table, top_k).savefig(tmp / "posterior.png", dpi=110)
+        figure4_panel(pixels, names, table, top_k).savefig(tmp / "posterior.png", dpi=110)
         (tmp / "run.json").write_text(json.dumps(settings, indent=1) + "\n")
     click.echo(table.to_markdown(index=False, floatfmt=".3f"))
     click.echo(f"{ms:.0f} ms per captcha at M={m}; wrote {out}/")
