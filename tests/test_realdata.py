@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from synthgap.errors import UsageError
-from synthgap.realdata import RealDataWarning, for_style, load_real, split_indices
+from synthgap.realdata import RealDataWarning, for_style, load_real, read_image, split_indices
 
 
 def write(folder, name, size=(200, 50)):
@@ -120,3 +120,13 @@ def test_look_split_is_seeded_disjoint_and_complete():
     assert not np.array_equal(look, look_split(1040, 100, seed=1)[0])
     with pytest.raises(UsageError, match="look"):
         look_split(10, 10)
+
+
+def test_read_image_names_a_file_that_is_not_a_readable_image(tmp_path):
+    Image.new("L", (100, 30), 0).save(tmp_path / "small.png")
+    assert read_image(tmp_path / "small.png").shape == (50, 200)  # brought to the size every style renders
+    (tmp_path / "notes.png").write_text("not an image")
+    for path, says in ((tmp_path / "notes.png", "unreadable"), (tmp_path / "missing.png", "not a file")):
+        with pytest.raises(UsageError, match=says) as e:
+            read_image(path)
+        assert path.name in str(e.value)
