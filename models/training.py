@@ -216,6 +216,8 @@ class Plateau:
     without progress Adam's rate is multiplied by ``factor``; the plateau after ``drops`` such drops
     ends training. The cap, ``max_minutes`` of wall clock and/or ``max_steps``, ends it in any case;
     the checkpoint records which rule stopped it. The best-scoring weights are the ones saved.
+    With ``anneal`` > 0 the last such fraction of the cap also decays the rate (cosine, to 2 %), so
+    a run the cap stops still ends at a low rate rather than mid-descent at a high one.
     """
 
     patience: int = 4
@@ -226,6 +228,7 @@ class Plateau:
     warmup_steps: int = 300
     max_steps: int | None = None
     max_minutes: float | None = None
+    anneal: float = 0.0
 
     def __post_init__(self) -> None:
         def need(ok: bool, name: str, why: str) -> None:
@@ -241,6 +244,7 @@ class Plateau:
         need(self.min_delta >= 0, "min_delta", "must be >= 0")
         need(0 <= self.min_loss_drop < 1, "min_loss_drop", "must be in [0, 1)")
         need(self.warmup_steps >= 0, "warmup_steps", "must be >= 0")
+        need(0 <= self.anneal < 1, "anneal", "must be in [0, 1)")
 
 
 class Schedule:
@@ -260,8 +264,15 @@ class Schedule:
         if self.plateau is None:
             progress = step / self.steps if self.steps is not None else elapsed / (self.minutes * 60)
             return lr_factor(progress)
-        warm = min(1.0, (step + 1) / self.plateau.warmup_steps) if self.plateau.warmup_steps else 1.0
-        return warm * self.plateau.factor**self.drops
+        p = self.plateau
+        warm = min(1.0, (step + 1) / p.warmup_steps) if p.warmup_steps else 1.0
+        rate = warm * p.factor**self.drops
+        if p.anneal:
+            progress = max(step / p.max_steps if p.max_steps else 0.0,
+                           elapsed / (p.max_minutes * 60) if p.max_minutes else 0.0)  # fmt: skip
+            if progress > 1 - p.anneal:
+                rate *= lr_factor((progress - 1 + p.anneal) / p.anneal, warmup=0.0)
+        return rate
 
     def done(self, step: int, elapsed: float) -> bool:
         p = self.plateau
