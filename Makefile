@@ -38,7 +38,8 @@ lint: setup
 # folder is the report set, never looked at).
 REAL ?= ../shared/data
 SHEETS = wikipedia:wikipedia-sample:0 facebook:facebook-sample:0 captcha_v2:captcha_images_v2:100 \
-	wikipedia_confirmedit:wikipedia-sample:0 wikipedia_confirmedit_noise:wikipedia-sample:0
+	wikipedia_confirmedit:wikipedia-sample:0 wikipedia_confirmedit_noise:wikipedia-sample:0 \
+	facebook_look:facebook-sample:0
 sheets: setup
 	@for spec in $(SHEETS); do \
 		style=$${spec%%:*}; rest=$${spec#*:}; real=$(REAL)/$${rest%%:*}; look=$${rest#*:}; \

@@ -41,6 +41,7 @@ from synthgap.generators import (  # noqa: E402
     captcha_v2,  # noqa: F401
     ebay,  # noqa: F401
     facebook,  # noqa: F401
+    facebook_look,  # noqa: F401
     recaptcha,  # noqa: F401
     wikipedia,  # noqa: F401
     wikipedia_confirmedit,  # noqa: F401

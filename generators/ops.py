@@ -233,6 +233,11 @@ def _bezier(controls: np.ndarray, n: int = 48) -> tuple[np.ndarray, np.ndarray]:
     return basis @ controls, _unit_normals(slope @ controls)
 
 
+def bezier_points(controls: np.ndarray, n: int = 48) -> np.ndarray:
+    """(k, 4, 2) cubic control points -> (k, n, 2) points on the curves (polyline vertices)."""
+    return _bernstein(n)[0] @ np.asarray(controls, np.float64)
+
+
 def _unit_normals(tangents: np.ndarray) -> np.ndarray:
     """Unit normals of (..., 2) tangents (zero where a tangent vanishes), via complex numbers."""
     z = np.ascontiguousarray(tangents, np.float64).view(np.complex128)

@@ -25,6 +25,8 @@ DIGESTS = {
     "ebay-elastic": (1, "03a2c96456c27039"),
     "facebook-plain": (1, "26552c2339439e46"),
     "facebook-elastic": (1, "094fa96d1d4148b6"),
+    "facebook_look-plain": (1, "2732b2f29f138952"),
+    "facebook_look-elastic": (1, "217f68854c02b681"),
     "recaptcha-plain": (1, "5fdacd7ffe867b80"),
     "recaptcha-elastic": (1, "76d0c08603160e1a"),
     "wikipedia-plain": (1, "57ddfea9e8382d11"),
