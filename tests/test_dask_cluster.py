@@ -53,7 +53,7 @@ def test_grid_trains_and_scores_on_real_scheduler_and_worker(tmp_path, nanny):
         grid = tmp_path / "grid.toml"
         grid.write_text(GRID)
         out = tmp_path / "out"
-        r = synthgap("run", grid, "--out", out, "--executor", "dask", "--scheduler", address)
+        r = synthgap("run", grid, "--out", out, "--executor", "dask", "--scheduler", address, fresh=True)
         assert r.returncode == 0, r.stderr
         df = pd.read_parquet(out / "cells.parquet")
         assert len(df) == 2 and df["error"].isna().all(), df["error"].tolist()

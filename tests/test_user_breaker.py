@@ -54,5 +54,5 @@ def test_grid_row_names_a_user_breaker(tmp_path):
     assert r.returncode == 0, r.stderr
     df = pd.read_parquet(tmp_path / "out" / "cells.parquet")
     assert list(df["model"]) == ["peer:examples.breakers:majority"] and df["recognition_rate"].iloc[0] == 0.0
-    r = synthgap("check-grid", grid, cwd=tmp_path)  # examples/ is not importable from there
+    r = synthgap("check-grid", grid, cwd=tmp_path, fresh=True)  # examples/ is not importable from there
     assert r.returncode == 2 and "cannot import 'examples.breakers'" in r.stderr
