@@ -18,6 +18,7 @@ import itertools
 import json
 import tomllib
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,27 @@ import numpy as np
 
 from synthgap.errors import UsageError
 
-VARIANTS = ("plain", "elastic")
-CLEAN, REAL, TRANSFER = "clean", "real", "transfer"  # perturbation names the grid itself provides
+
+class Variant(StrEnum):
+    """A generator variant: the style as it is, or with Simard elastic displacement fields."""
+
+    PLAIN = "plain"
+    ELASTIC = "elastic"
+
+
+class TestKind(StrEnum):
+    """The test sets the grid itself provides, beside the perturbation registry's names: a run's own
+    style clean, real captchas, another style's clean captchas. Strings (StrEnum) in every table."""
+
+    __test__ = False  # not a pytest class
+
+    CLEAN = "clean"
+    REAL = "real"
+    TRANSFER = "transfer"
+
+
+VARIANTS = tuple(Variant)
+CLEAN, REAL, TRANSFER = TestKind.CLEAN, TestKind.REAL, TestKind.TRANSFER
 TOP_LEVEL = {
     "name", "styles", "variants", "models", "sizes", "seeds", "test_size", "test_seed", "clean",
     "budget", "perturbations", "transfer", "real", "posterior", "zoo",
@@ -89,7 +109,7 @@ class Run:
 
     @property
     def elastic(self) -> bool:
-        return self.variant == "elastic"
+        return self.variant == Variant.ELASTIC
 
     @property
     def train_seed(self) -> int:
