@@ -1,5 +1,5 @@
 # `make quick` sets up a fresh machine and runs the main job; `make test` runs the tests.
-.PHONY: setup quick test bench bench-ci lint sheets zoo
+.PHONY: setup quick test bench bench-ci lint sheets zoo fragility
 
 setup:
 	@bash scripts/setup.sh
@@ -10,6 +10,11 @@ QUICK_OUT ?= out/quick
 quick: setup
 	.venv/bin/synthgap run grids/quick.toml --out $(QUICK_OUT)
 	.venv/bin/synthgap report $(QUICK_OUT)
+
+# The three model families of the zoo on wikipedia under the paper's shifts (results/fragility/).
+fragility: setup
+	.venv/bin/synthgap run grids/fragility.toml --out results/fragility
+	.venv/bin/synthgap report results/fragility
 
 # The model zoo (results/zoo): train the entries that are missing or stale, then list them all.
 # Hours of CPU; resumable (finished entries stay). ZOO_ONLY='wikipedia-*' limits it.

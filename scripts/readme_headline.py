@@ -1,9 +1,10 @@
 """Copy the headline tables into README.md between their markers (never by hand).
 
-Usage: .venv/bin/python scripts/readme_headline.py results/quick README.md [results/real_gap]
+Usage: .venv/bin/python scripts/readme_headline.py results/quick README.md [results/real_gap] [results/fragility]
 The quick-grid table: clean recognition per style x model x variant, and recognition under the
 paper's two shifts (gaussian_noise severity 2 = sigma 5; kerning severity 1 = +1 px), from
 cells.parquet. The real-gap table: synthetic and real recognition per row of real_gap/gap/gap.csv.
+The fragility table: the quick-grid table of grids/fragility.toml (three model families).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import pandas as pd
 from synthgap.report import CONVERGED, NOT_CONVERGED
 
 MARKERS = {"quick": ("<!-- quick-grid:begin -->", "<!-- quick-grid:end -->"),
-           "gap": ("<!-- real-gap:begin -->", "<!-- real-gap:end -->")}  # fmt: skip
+           "gap": ("<!-- real-gap:begin -->", "<!-- real-gap:end -->"),
+           "fragility": ("<!-- fragility:begin -->", "<!-- fragility:end -->")}  # fmt: skip
 COLUMNS = {("clean", 0): "clean", ("gaussian_noise", 2): "noise sigma=5", ("kerning", 1): "kerning +1 px"}
 
 
@@ -25,7 +27,7 @@ PAPER = {"style": "wikipedia (paper)", "model": "CNN + LSTM", "variant": "plain"
          "noise sigma=5": 24.0, "kerning +1 px": 65.2, "real % (n)": "~0 (500)"}  # fmt: skip
 
 
-def headline(folder: Path) -> str:
+def headline(folder: Path, make: str = "quick") -> str:
     cells = pd.read_parquet(folder / "cells.parquet")
     cells = cells[cells["error"].fillna("") == ""]
     real = cells[cells["perturbation"] == "real"].set_index(["style", "model", "variant"])
@@ -45,9 +47,12 @@ def headline(folder: Path) -> str:
     )
     return (
         f"Recognition rate (%) on {int(df['test_size'].iloc[0])} synthetic test captchas per cell, "
-        f"{training} (`make quick QUICK_OUT={folder}`, seeds from `grids/quick.toml`; full tables in "
+        f"{training} (`{'make quick QUICK_OUT=' + str(folder) if make == 'quick' else 'make ' + make}`, "
+        f"seeds from `grids/{make}.toml`; full tables in "
         f"`{folder}/report/report.md`; under {100 * CONVERGED:.0f} % clean a model is marked "
-        f"{NOT_CONVERGED}). Real: captcha_images_v2 outside its look set, the 20 wikipedia samples; "
+        f"{NOT_CONVERGED}). Real: "
+        + ("captcha_images_v2 outside its look set, " if make == "quick" else "")
+        + "the 20 wikipedia samples; "
         "last row: what the paper reports, for comparison:\n\n" + table.to_markdown(index=False)
     )
 
@@ -83,11 +88,13 @@ def fill(text: str, key: str, content: str) -> str:
     return text[:start] + "\n" + content + "\n" + text[stop:]
 
 
-def main(folder: str, readme: str, gap: str | None = None) -> None:
+def main(folder: str, readme: str, gap: str | None = None, fragility: str | None = None) -> None:
     path = Path(readme)
     text = fill(path.read_text(), "quick", headline(Path(folder)))
     if gap is not None:
         text = fill(text, "gap", real_gap(Path(gap)))
+    if fragility is not None:
+        text = fill(text, "fragility", headline(Path(fragility), "fragility"))
     path.write_text(text)
 
 
