@@ -1,6 +1,7 @@
 """Copy the headline tables into README.md between their markers (never by hand).
 
-Usage: .venv/bin/python scripts/readme_headline.py results/quick README.md [results/real_gap] [results/fragility]
+Usage: .venv/bin/python scripts/readme_headline.py results/quick README.md [results/real_gap] \
+    [results/fragility]
 The quick-grid table: clean recognition per style x model x variant, and recognition under the
 paper's two shifts (gaussian_noise severity 2 = sigma 5; kerning severity 1 = +1 px), from
 cells.parquet. The real-gap table: synthetic and real recognition per row of real_gap/gap/gap.csv.
