@@ -1,6 +1,6 @@
 """Copy the headline tables into README.md between their markers (never by hand).
 
-Usage: .venv/bin/python scripts/readme_headline.py results/quick README.md [results/real_gap] \
+Usage: .venv/bin/python scripts/readme_headline.py results/quick README.md [results/real_gap]
     [results/fragility]
 The quick-grid table: clean recognition per style x model x variant, and recognition under the
 paper's two shifts (gaussian_noise severity 2 = sigma 5; kerning severity 1 = +1 px), from
