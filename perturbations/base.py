@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from synthgap.errors import UsageError
 from synthgap.generators import Generator, create_generator
 
 
@@ -100,10 +101,16 @@ class GenerativePerturbation(Perturbation):
     def shift(self, gen: Generator, value: Any) -> dict[str, Any]:
         raise NotImplementedError
 
-    def generator(self, style: str, elastic: bool = False) -> Generator:
-        """The generator of the perturbed test set for ``style`` (plain unless told otherwise)."""
-        overrides = self.overrides(create_generator(style))
-        return create_generator(style, elastic=elastic or (self.elastic and self.severity > 0), **overrides)
+    def generator(self, style: str, elastic: bool = False, **base: Any) -> Generator:
+        """The generator of the perturbed test set for ``style`` (plain unless told otherwise),
+        shifted from the style with the prior overrides ``base``; a setting in both is a UsageError."""
+        shift = self.overrides(create_generator(style, **base))
+        clash = sorted(shift.keys() & base.keys())
+        if clash:
+            why = f"set: {', '.join(clash)} is also what {self.name} shifts; give one or the other"
+            raise UsageError(why, field="set")
+        elastic = elastic or (self.elastic and self.severity > 0)
+        return create_generator(style, elastic=elastic, **base, **shift)
 
     def resolved(self, gen: Generator) -> dict[str, Any]:
         """``params`` plus the overrides they resolve to for this style."""

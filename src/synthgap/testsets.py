@@ -84,15 +84,7 @@ class Synthetic:
         if self.family != "generative":
             return create_generator(self.style, elastic=self.elastic, **self.overrides)
         p = create_perturbation(self.perturbation, self.severity)
-        shift = p.overrides(create_generator(self.style, elastic=self.elastic, **self.overrides))
-        clash = sorted(shift.keys() & self.overrides.keys())
-        if clash:
-            raise UsageError(
-                f"set: {', '.join(clash)} is also what {self.perturbation} shifts; give one or the other",
-                field="set",
-            )
-        elastic = self.elastic or (p.elastic and self.severity > 0)
-        return create_generator(self.style, elastic=elastic, **self.overrides, **shift)
+        return p.generator(self.style, elastic=self.elastic, **self.overrides)
 
     @property
     def variant(self) -> str:
