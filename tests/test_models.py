@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 
 import numpy as np
 import pytest
@@ -120,6 +121,45 @@ def test_paper_lstm_step_by_step_log_q_equals_teacher_forced(arch):
     )
     np.testing.assert_allclose(lp.reshape(2, 6).numpy(), log_q, atol=1e-4)
     assert model.hparams()["arch"] == arch
+
+
+@pytest.mark.parametrize("arch", ["cpu", "cpu-feed", "cpu-v1"])
+def test_paper_lstm_text_log_prob_sums_every_latent_path(arch):
+    """log q(text) runs the latent steps on their tree of prefixes and the letters per path; with
+    rtol=0 it equals teacher forcing summed over every (font, size, kerning) path, and a loose rtol
+    stops early on a peaked proposal: never above the exact value, within a factor 1 + rtol below it."""
+    torch.manual_seed(0)
+    gen = create_generator("wikipedia", charset="abc", lengths=(2, 3), sizes=(26, 28), kerning=(0, 1))
+    latents = {k: list(v) for k, v in gen.discrete_latents().items()}
+    model = create_model("paper_lstm", charset="abc", max_len=3, latents=latents, arch=arch).eval()
+    with torch.no_grad():  # a proposal sure of the first value of each latent, as a trained one is
+        for head in model.heads[1 : len(latents)]:
+            head.bias[0] += 8.0
+    images, texts, _ = batch(gen, 3)
+    texts = [texts[0], "ab", "cba"]
+    x = model.preprocess(images)
+    k, names = len(latents), list(latents)
+    paths = list(itertools.product(*(range(len(latents[n])) for n in names[1:])))
+    y = torch.full((3 * len(paths), model.steps), -100, dtype=torch.long)
+    for r, (i, p) in enumerate(itertools.product(range(3), paths)):
+        y[r, :k] = torch.tensor([latents["L"].index(len(texts[i])), *p])
+        y[r, k : k + len(texts[i])] = torch.tensor(model.encode_text(texts[i]))
+    with torch.inference_mode():
+        logits = model._teacher(x, y, repeat=len(paths))
+        brute = (
+            sum(
+                lg.log_softmax(-1).gather(1, y[:, t : t + 1].clamp(min=0))[:, 0].masked_fill(y[:, t] < 0, 0.0)
+                for t, lg in enumerate(logits)
+            )
+            .reshape(3, len(paths))
+            .logsumexp(1)
+        )
+        exact = model.text_log_prob(x, texts, rtol=0.0)
+        loose = model.text_log_prob(x, texts, rtol=0.5)
+    assert len(paths) == len(latents["font"]) * 3 * 2  # fonts x sizes x kerning
+    np.testing.assert_allclose(exact.numpy(), brute.numpy(), atol=1e-5)
+    assert torch.all(loose <= exact + 1e-6) and torch.all(loose >= exact - np.log(1.5) - 1e-6)
+    assert torch.any(loose < exact - 1e-4)  # it did stop early
 
 
 def test_paper_lstm_unknown_arch_is_a_usage_error():

@@ -111,7 +111,9 @@ def model_calibration(model, images, texts, case_sensitive: bool) -> dict[str, A
     if not case_sensitive:
         lower = model.charset == model.charset.lower()
         texts = [t.lower() if lower else t for t in texts]
-    p_true = np.exp(model.log_prob(images, texts))
+    p_true = conf.copy()  # the prediction's probability where it is the truth: scored once
+    wrong = np.flatnonzero([p != t for p, t in zip(pred, texts, strict=True)])
+    p_true[wrong] = np.exp(model.log_prob(images[wrong], [texts[i] for i in wrong]))
     return {
         **calibration.calibration_summary(conf, ok, p_true),
         "reliability": json.dumps(calibration.reliability_counts(conf, ok)),
