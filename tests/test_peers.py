@@ -87,6 +87,7 @@ def test_eval_peer_cli(tmp_path, shared_data):
     report = json.loads((tmp_path / "ddddocr-restricted-wikipedia-sample.json").read_text())
     assert report["n"] == 20 and report["charset"] == for_style("wikipedia")["charset"]
     assert 0 <= report["recognition_rate"] <= 1 and report["skipped"] == 0
+    assert report["real"] == str((shared_data / "wikipedia-sample").resolve())  # the folder, in full
     r = synthgap("eval-peer", "ddddocr", "--real", wiki, "--style", "wikipedia", "--skip-look", "5",
                  "--no-timing", "--predictions", "--out", str(tmp_path))  # fmt: skip
     assert r.exit_code == 0, r.output

@@ -59,8 +59,7 @@ def eval_peer(name, real, style, charset, restrict, case_sensitive, strict, skip
     tag = f"{peer.name}-{'restricted' if charset else 'open'}-{spec.name.removeprefix('real-')}"
     result = evaluate(peer, test.images, test.texts, test.case_sensitive, timing=not no_timing)
     rows = result.pop("predictions")
-    report = {"tag": tag, **peer.config(), **spec.record(), "real": Path(real).resolve().name, "style": style,
-              "skipped": test.skipped, **result}  # fmt: skip
+    report = {"tag": tag, **peer.config(), **spec.record(), "style": style, "skipped": test.skipped, **result}
     line = (f"{tag}: recognition {result['recognition_rate']:.4f}, char accuracy "
             f"{result['char_accuracy']:.4f} on {result['n']} captchas")  # fmt: skip
     if not no_timing:
