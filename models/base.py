@@ -137,6 +137,11 @@ class Recognizer(nn.Module):
         """log q(text | image) of a preprocessed batch, texts within the charset and ``max_len``."""
         raise NotImplementedError
 
+    def expected_counts(self, x: torch.Tensor) -> torch.Tensor:
+        """(n, |charset|): how many times each character occurs in the image's string, in the
+        model's expectation (``letter_counts``)."""
+        raise NotImplementedError
+
     def head_accuracy(self, outputs: Any, targets: dict[str, torch.Tensor]) -> dict[str, float]:
         """Accuracy of each output head on one batch (``loss``'s outputs), for families whose heads
         are worth following one by one in a learning curve; none by default."""
@@ -175,6 +180,18 @@ class Recognizer(nn.Module):
             out[chunk] = lp.double().cpu().numpy()
         self.train(was_training)
         return np.minimum(out, 0.0)
+
+    @torch.inference_mode()
+    def letter_counts(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """uint8 gray images -> (n, |charset|) expected count of each character: a summary of an
+        image that ignores where and how its letters are drawn (the ABC summary statistic of
+        ``synthgap.inference.likelihood.LetterCountLikelihood``)."""
+        was_training = self.training
+        self.eval()
+        out = [self.expected_counts(self.preprocess(images[i : i + batch_size])).float().cpu().numpy()
+               for i in range(0, len(images), batch_size)]  # fmt: skip
+        self.train(was_training)
+        return np.concatenate(out) if out else np.zeros((0, len(self.charset)), np.float32)
 
     def confidence(self, images: np.ndarray, batch_size: int = 256) -> tuple[list[str], np.ndarray]:
         """The predicted strings (``predict``) and the model's own probability of each, in [0, 1]."""

@@ -118,6 +118,12 @@ class CrnnCtc(Recognizer):
             for p in probs
         ]
 
+    def expected_counts(self, x):
+        """Exact under the columns' independent distributions: a character is counted where a
+        column shows it and the column before does not (repeats merge), sum_t p_t(c) (1 - p_t-1(c))."""
+        p = self(x).exp()[:, :, BLANK + 1 :]
+        return p.sum(1) - (p[:, 1:] * p[:, :-1]).sum(1)
+
     def text_log_prob(self, x, texts):
         """CTC: the sum over every column path that collapses to the text."""
         tg = self.targets(texts)

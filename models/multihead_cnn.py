@@ -98,6 +98,12 @@ class MultiheadCnn(Recognizer):
     def decode(self, outputs: torch.Tensor) -> list[str]:
         return self._strings(outputs.argmax(-1).cpu().numpy())
 
+    def expected_counts(self, x):
+        """Exact: a position counts while no end came before it."""
+        p = self(x).exp()
+        alive = torch.cumprod(torch.cat([torch.ones_like(p[:, :1, 0]), 1 - p[:, :-1, self.end]], 1), 1)
+        return (alive[:, :, None] * p[:, :, : self.end]).sum(1)
+
     def text_log_prob(self, x, texts):
         """Each letter at its position, then the end (the positions after it do not matter)."""
         y = self.targets(texts)["y"].to(x.device)

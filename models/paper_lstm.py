@@ -264,6 +264,23 @@ class PaperLstm(Recognizer):
     def infer(self, x):
         return self._run(x, lambda t, logp: logp.argmax(-1))[0]
 
+    def expected_counts(self, x):
+        """Along the arg-max path (the exact expectation would sum over every path): the letter
+        distributions of its first L steps, L weighted by the length head."""
+        k, dists = len(self.latents), []
+
+        def choose(t: int, logp: torch.Tensor) -> torch.Tensor:
+            dists.append(logp.exp())
+            return logp.argmax(-1)
+
+        self._run(x, choose)
+        lengths = torch.as_tensor(self.latents["L"], device=x.device)
+        # P(L >= i + 1) for every letter position i, from the length head
+        reach = (
+            dists[0][:, :, None] * (lengths[None, :, None] > torch.arange(self.max_len, device=x.device))
+        ).sum(1)
+        return sum(reach[:, i, None] * d for i, d in enumerate(dists[k:]))
+
     def _lengths(self, ids: torch.Tensor) -> np.ndarray:
         return np.asarray(self.latents["L"])[ids[:, 0].cpu().numpy()]
 

@@ -1,7 +1,11 @@
-"""How tempering the ABC likelihood changes the importance-sampled posterior of a converged proposal.
+"""How the ABC likelihood (pixels or letter counts) and tempering change the importance-sampled
+posterior of a converged proposal.
 
 Usage: .venv/bin/python scripts/posterior_study.py CHECKPOINT OUT_DIR [-n 100] [-M 100] [--seed 777]
-           [--targets none,0.05,0.1,0.2] [--noise-sigma 0]
+           [--targets none,0.05,0.1,0.2] [--noise-sigma 0] [--likelihood pixels|letters] [--fit-ess 0.1]
+
+``letters``: the kernel width is fitted (``fit_epsilon``, ``--fit-ess``) on 20 held-aside captchas
+(stream ``coordinate_seed("posterior-fit", seed)``, as ``synthgap posterior`` does), never the studied ones.
 
 On n fresh captchas of the checkpoint's own style and variant (stream ``--seed``, which training
 never uses: its streams are 63-bit hashes of its seed), optionally with white noise of
@@ -22,13 +26,21 @@ import numpy as np
 import pandas as pd
 
 from synthgap.calibration import credible_set_coverage
-from synthgap.inference import generator_for, model_posteriors
+from synthgap.grid.spec import coordinate_seed
+from synthgap.inference import fit_epsilon, generator_for, model_posteriors
 from synthgap.metrics import fold
 from synthgap.models.checkpoint import load_checkpoint
 
 
 def study(
-    ckpt: Path, n: int, m: int, seed: int, targets: list[float | None], noise_sigma: float
+    ckpt: Path,
+    n: int,
+    m: int,
+    seed: int,
+    targets: list[float | None],
+    noise_sigma: float,
+    likelihood: str,
+    fit_ess: float,
 ) -> pd.DataFrame:
     model = load_checkpoint(ckpt)
     gen = generator_for(model.meta)
@@ -39,15 +51,21 @@ def study(
     argmax = np.mean(
         [p == t for p, t in zip(fold(model.predict(images), gen.case_sensitive), truth, strict=True)]
     )
+    t0 = time.perf_counter()
+    fit_seed = coordinate_seed("posterior-fit", seed)
+    eps = fit_epsilon(model, gen, m, fit_seed, ess_target=fit_ess) if likelihood == "letters" else None
+    fit_s = time.perf_counter() - t0
     rows = []
     for target in targets:
         t0 = time.perf_counter()
-        posts = model_posteriors(model, gen, images, m, seed, ess_target=target)
+        posts = model_posteriors(model, gen, images, m, seed, likelihood=likelihood, epsilon=eps,
+                                 ess_target=target)  # fmt: skip
         ms = 1000 * (time.perf_counter() - t0) / n
         folded = [(fold(p.strings, gen.case_sensitive), p.probs) for p in posts]
         mode = [bool(strings) and strings[0] == t for (strings, _), t in zip(folded, truth, strict=True)]
         rows.append({
-            "ess_target": "none (sigma 1)" if target is None else target, "n": n, "M": m,
+            "likelihood": likelihood if eps is None else f"letters, epsilon {eps:.3g} (fit {fit_s:.0f} s)",
+            "ess_target": "none" if target is None else target, "n": n, "M": m,
             "noise_sigma": noise_sigma, "ess_over_M_median": np.median([p.ess / m for p in posts]),
             "beta_median": np.median([p.beta for p in posts]),
             "coverage50": credible_set_coverage(folded, truth, 0.5),
@@ -67,11 +85,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=777)
     ap.add_argument("--targets", default="none,0.05,0.1,0.2")
     ap.add_argument("--noise-sigma", type=float, default=0.0)
+    ap.add_argument("--likelihood", choices=["pixels", "letters"], default="pixels")
+    ap.add_argument("--fit-ess", type=float, default=0.1)
     a = ap.parse_args()
     targets = [None if t == "none" else float(t) for t in a.targets.split(",")]
-    df = study(a.checkpoint, a.n, a.M, a.seed, targets, a.noise_sigma)
+    df = study(a.checkpoint, a.n, a.M, a.seed, targets, a.noise_sigma, a.likelihood, a.fit_ess)
     a.out.mkdir(parents=True, exist_ok=True)
-    tag = f"study-noise{a.noise_sigma:g}"
+    tag = f"study-noise{a.noise_sigma:g}" + ("-letters" if a.likelihood == "letters" else "")
     df.to_csv(a.out / f"{tag}.csv", index=False)
     command = "python scripts/posterior_study.py " + " ".join(sys.argv[1:])
     (a.out / f"{tag}.md").write_text(f"`{command}`\n\n" + df.to_markdown(index=False, floatfmt=".3f") + "\n")

@@ -353,3 +353,30 @@ def test_train_learns_to_read_unseen_captchas(tmp_path):
     images, latents = create_generator("wikipedia", **tiny).generate(32, 99)
     texts = [lat.text for lat in latents]
     assert np.mean([p == t for p, t in zip(model.predict(images), texts, strict=True)]) >= 0.9
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_letter_counts_are_the_expected_letter_histogram(name):
+    """CTC and multi-head: exactly the proposal's expected count of each character (checked against
+    the histogram of its own draws); paper_lstm: along its arg-max path, so the counts sum to the
+    length head's expected L."""
+    torch.manual_seed(0)
+    gen = tiny_gen()
+    model = build(name, gen).eval()
+    images = batch(gen, 2)[0]
+    counts = model.letter_counts(images)
+    assert counts.shape == (2, 3) and np.all(counts >= 0)
+    if name == "paper_lstm":
+        with torch.inference_mode():
+            p_len = model._steps(
+                *model.encode(model.preprocess(images)), torch.zeros(2, 1, dtype=torch.long)
+            )[0][0]
+        expected_len = p_len.softmax(-1).numpy() @ np.array(model.latents["L"], float)
+        np.testing.assert_allclose(counts.sum(1), expected_len, rtol=1e-5)
+        return
+    m = 4000
+    draws, _ = model.sample(images, m, np.random.default_rng(0))
+    for i in range(2):
+        hist = np.array([[d["text"].count(c) for c in "abc"] for d in draws[i]], float)
+        se = hist.std(0) / np.sqrt(m)
+        assert np.all(np.abs(hist.mean(0) - counts[i]) < 4 * se + 1e-3), (hist.mean(0), counts[i])

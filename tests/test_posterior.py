@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,9 +15,18 @@ from PIL import Image
 from synthgap.errors import UsageError
 from synthgap.generators import create_generator, list_generators
 from synthgap.grid import parse_grid
-from synthgap.inference import ModelProposal, generator_for, log_prior, model_posteriors
+from synthgap.inference import (
+    LetterCountLikelihood,
+    ModelProposal,
+    ProjectedGaussianLikelihood,
+    fit_epsilon,
+    generator_for,
+    log_prior,
+    model_posteriors,
+)
+from synthgap.inference.proposals import EPSILONS
 from synthgap.models import create_model, list_models
-from synthgap.models.checkpoint import save_checkpoint
+from synthgap.models.checkpoint import load_checkpoint, save_checkpoint
 
 TINY = {"charset": "abc", "lengths": (2, 3), "sizes": (26, 27)}
 
@@ -152,9 +164,71 @@ def test_grid_posterior_settings_parse_and_validate():
     assert all(c.posterior == grid.posterior for c in grid.cells())
     assert grid.settings()["posterior"]["M"] == 7
     assert parse_grid(base).posterior.size == 20
-    for bad, field in (("M=0", "posterior.M"), ("sigma=0", "posterior.sigma"), ("n=3", "posterior.n")):
+    assert "likelihood" not in grid.settings()["posterior"]  # the paper's pixels: settings as before
+    letters = parse_grid(base + '[posterior]\nlikelihood="letters"\nfit_ess=0.2\n')
+    want = {
+        "size": 20,
+        "M": 100,
+        "sigma": 1.0,
+        "dim": 500,
+        "likelihood": "letters",
+        "fit_ess": 0.2,
+        "fit_n": 20,
+    }
+    assert letters.settings()["posterior"] == want
+    assert parse_grid(base + '[posterior]\nlikelihood="letters"\nepsilon=0.5\n').posterior.epsilon == 0.5
+    for bad, field in (("M=0", "posterior.M"), ("sigma=0", "posterior.sigma"), ("n=3", "posterior.n"),
+                       ('likelihood="words"', "posterior.likelihood"), ("epsilon=0", "posterior.epsilon"),
+                       ("fit_ess=1.5", "posterior.fit_ess"), ("fit_n=0", "posterior.fit_n")):  # fmt: skip
         with pytest.raises(UsageError, match=field):
             parse_grid(base + f"[posterior]\n{bad}\n")
+
+
+# -- the letter-count likelihood -----------------------------------------------------------------
+
+ZOO_CRNN = Path(__file__).resolve().parents[1] / "results" / "zoo" / "captcha_v2-plain-crnn_ctc-cpu-s0"
+
+
+@pytest.fixture(scope="module")
+def zoo_crnn():
+    return load_checkpoint(ZOO_CRNN)
+
+
+def test_letter_counts_weigh_the_text_where_pixels_weigh_the_nuisance(zoo_crnn):
+    """Renders of the true text (fresh prior nuisance) against renders of a one-letter-off text:
+    on letter counts the true ones are nearly always closer, on pixels about half the time."""
+    gen = generator_for(zoo_crnn.meta)
+    images, latents = gen.generate(6, 5)
+    rng = np.random.default_rng(0)
+    letters, pixels = LetterCountLikelihood(zoo_crnn, 0.1), ProjectedGaussianLikelihood(images.shape[1:])
+    closer = {"letters": [], "pixels": []}
+    for img, lat in zip(images, latents, strict=True):
+        t, cs = lat.text, gen.config.charset
+        other = cs[(cs.index(t[0]) + 1) % len(cs)] + t[1:]
+        renders = [
+            np.stack([gen.render(gen.sample_latent(rng, text=s)) for _ in range(8)]) for s in (t, other)
+        ]
+        for name, lik in (("letters", letters), ("pixels", pixels)):
+            right, wrong = (lik(img, r) for r in renders)
+            closer[name].append(np.mean(right[:, None] > wrong[None, :]))
+    assert np.mean(closer["letters"]) > 0.9 and np.mean(closer["pixels"]) < 0.8, closer
+
+
+def test_fitted_epsilon_keeps_the_median_ess_on_held_aside_captchas(zoo_crnn):
+    gen = generator_for(zoo_crnn.meta)
+    eps = fit_epsilon(zoo_crnn, gen, 20, seed=9, n=6, ess_target=0.2)
+    assert eps in EPSILONS
+    images, _ = gen.generate(6, 9)  # the fit's own captchas: its median ESS there is at the target
+    posts = model_posteriors(zoo_crnn, gen, images, 20, 9, likelihood="letters", epsilon=eps)
+    assert np.median([p.ess for p in posts]) >= 0.2 * 20 - 1e-9
+    if eps > EPSILONS[0]:  # and the next narrower width misses it
+        narrower = EPSILONS[list(EPSILONS).index(eps) - 1]
+        posts = model_posteriors(zoo_crnn, gen, images, 20, 9, likelihood="letters", epsilon=narrower)
+        assert np.median([p.ess for p in posts]) < 0.2 * 20
+    with pytest.raises(ValueError, match="ess_target"):
+        fit_epsilon(zoo_crnn, gen, 20, seed=9, ess_target=0)
+    with pytest.raises(ValueError, match="epsilon"):
+        model_posteriors(zoo_crnn, gen, images[:1], 5, 0, likelihood="letters")
 
 
 # -- the command -------------------------------------------------------------------------------
@@ -187,9 +261,16 @@ def test_posterior_command_writes_table_and_panel(tmp_path, checkpoint):
     assert table["model_confidence"].between(0, 1).all() and (table["ess"] <= 12).all()
     assert (out / "posterior.png").stat().st_size > 5000 and (out / "run.json").is_file()
     assert "ms per captcha at M=12" in r.stdout
+    r = synthgap("posterior", str(checkpoint), *map(str, paths), "-M", "12", "--likelihood", "letters",
+                 "--out", str(tmp_path / "letters"))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    run = json.loads((tmp_path / "letters" / "run.json").read_text())
+    assert run["likelihood"] == "letters" and run["epsilon"] in EPSILONS  # fitted, and recorded
 
 
-@pytest.mark.parametrize("case", ["missing image", "unknown checkpoint", "bad M"])
+@pytest.mark.parametrize(
+    "case", ["missing image", "unknown checkpoint", "bad M", "bad epsilon", "bad fit-ess"]
+)
 def test_posterior_command_rejects_bad_input(tmp_path, checkpoint, case):
     image = tmp_path / "x.png"
     Image.fromarray(np.full((50, 200), 255, np.uint8)).save(image)
@@ -197,6 +278,8 @@ def test_posterior_command_rejects_bad_input(tmp_path, checkpoint, case):
         "missing image": [str(checkpoint), str(tmp_path / "nope.png")],
         "unknown checkpoint": [str(tmp_path / "no_ckpt"), str(image)],
         "bad M": [str(checkpoint), str(image), "-M", "0"],
+        "bad epsilon": [str(checkpoint), str(image), "--likelihood", "letters", "--epsilon", "0"],
+        "bad fit-ess": [str(checkpoint), str(image), "--likelihood", "letters", "--fit-ess", "2"],
     }[case]
     r = synthgap("posterior", *args, "--out", str(tmp_path / "out"))
     assert r.returncode == 2, r.stderr

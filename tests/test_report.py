@@ -112,3 +112,18 @@ def test_breaker_under_half_clean_is_marked_and_left_out_of_aggregates(cells):
     )
     assert ("elastic", "b") not in ce.index and ce.loc[("plain", "b"), "mCE"] == pytest.approx(0.7 / 1.1)
     assert "not converged" in rep.markdown()
+
+
+def test_posterior_table_puts_each_test_sets_posterior_beside_its_arg_max(cells):
+    from synthgap.report import posterior_calibration
+
+    assert posterior_calibration(cells).empty  # no posterior columns: no table
+    with_is = cells.assign(
+        is_recognition_rate=[None if p == "real" else 0.5 for p in cells["perturbation"]],
+        is_credible90_coverage=0.8,
+    )
+    t = posterior_calibration(with_is)
+    assert len(t) == int((cells["perturbation"] != "real").sum())
+    assert list(t.columns[-3:]) == ["recognition_rate", "is_recognition_rate", "is_credible90_coverage"]
+    md = build_report(with_is, baseline="a").markdown()
+    assert "Posterior calibration" in md

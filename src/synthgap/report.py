@@ -152,6 +152,24 @@ def calibration_by_severity(df: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+POSTERIOR = [
+    "recognition_rate", "is_n", "is_recognition_rate", "is_ess_frac_median", "is_credible50_coverage",
+    "is_credible90_coverage", "is_ece", "is_nll_true", "is_epsilon",
+]  # fmt: skip
+
+
+def posterior_calibration(df: pd.DataFrame) -> pd.DataFrame:
+    """Per run, variant and test set: the importance-sampled posterior on the cell's subset
+    (``is_*``: posterior-mode recognition, ESS / M, credible-set coverage, ECE, NLL of the truth)
+    beside the network's own arg-max recognition on the whole set. The question it answers: does
+    the posterior stay calibrated where the arg-max does not?"""
+    if "is_recognition_rate" not in df:
+        return pd.DataFrame()
+    rows = df[df["is_recognition_rate"].notna()]
+    keys = RUN_KEYS + ["variant", "test_style", "perturbation", "severity"]
+    return rows[keys + [c for c in POSTERIOR if c in rows]].sort_values(keys).reset_index(drop=True)
+
+
 def confidence_tracking(df: pd.DataFrame) -> pd.DataFrame:
     """Does confidence fall when accuracy falls? Per run and variant over all its test sets:
     the correlation of mean confidence with recognition, and the overconfidence (points) on the
@@ -264,6 +282,9 @@ def build_report(df: pd.DataFrame, baseline: str | None = None) -> Report:
         "Synthetic-to-real gap": with_status(gap_table(df), st),
         "Calibration by severity: recognition, mean confidence, ECE (model and IS posterior)": (
             with_status(calibration_by_severity(df), st)
+        ),
+        "Posterior calibration: importance sampling on each test set's subset beside the arg-max": (
+            with_status(posterior_calibration(df), st)
         ),
         "Confidence tracking: does confidence fall when recognition falls?": (
             with_status(confidence_tracking(df), st)

@@ -1,7 +1,8 @@
 """``synthgap posterior``: the importance-sampled posterior over strings of given captcha images.
 
-The checkpoint is the proposal, the generator it was trained on the prior, and the paper's ABC
-likelihood compares renders to the image (Le et al. 2017, Section III and Figure 4).
+The checkpoint is the proposal, the generator it was trained on the prior, and an ABC likelihood
+compares renders to the image: the paper's, on pixels (Le et al. 2017, Section III and Figure 4),
+or one on the model's letter counts whose width is fitted on held-aside synthetic captchas.
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ from synthgap.io import atomic_dir
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-M", "m", type=int, default=100, show_default=True, help="Importance samples per image.")
-@click.option("--sigma", type=float, default=1.0, show_default=True, help="ABC likelihood sigma (0..255).")
+@click.option(
+    "--likelihood", type=click.Choice(["pixels", "letters"]), default="pixels", show_default=True,
+    help="pixels: the paper's ABC on random projections; letters: a kernel on the model's letter counts.",
+)  # fmt: skip
+@click.option("--sigma", type=float, default=1.0, show_default=True, help="pixels: ABC sigma (0..255).")
+@click.option("--epsilon", type=float, help="letters: kernel width (default: fitted on held-aside captchas).")
+@click.option(
+    "--fit-ess", type=float, default=0.1, show_default=True,
+    help="letters: the fitted width keeps this median ESS / M on 20 held-aside synthetic captchas.",
+)  # fmt: skip
 @click.option(
     "--ess-target", type=float,
     help="Temper the likelihood per captcha until ESS / M reaches this fraction (default: untempered).",
@@ -34,7 +44,8 @@ from synthgap.io import atomic_dir
 @click.option("--style", help="Prior to use (default: the style and variant the checkpoint was trained on).")
 @click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="New folder for the results.")
-def posterior(checkpoint, images, m, sigma, ess_target, dim, seed, top_k, style, threads, out) -> None:
+def posterior(checkpoint, images, m, likelihood, sigma, epsilon, fit_ess, ess_target, dim, seed, top_k, style,
+              threads, out) -> None:  # fmt: skip
     """Posterior over the strings shown in IMAGES, with CHECKPOINT as proposal.
 
     Writes OUT/posterior.csv (per image and rank: string, probability, ESS, log evidence, the
@@ -43,7 +54,8 @@ def posterior(checkpoint, images, m, sigma, ess_target, dim, seed, top_k, style,
     """
     import torch
 
-    from synthgap.inference import generator_for, model_posteriors
+    from synthgap.grid.spec import coordinate_seed
+    from synthgap.inference import fit_epsilon, generator_for, model_posteriors
     from synthgap.inference.figures import figure4_panel, posterior_table
     from synthgap.models.checkpoint import load_checkpoint
     from synthgap.realdata import read_image
@@ -53,6 +65,10 @@ def posterior(checkpoint, images, m, sigma, ess_target, dim, seed, top_k, style,
             raise UsageError(f"{name}: must be >= {lo}, got {value}", field=name)
     if not sigma > 0:
         raise UsageError(f"sigma: must be > 0, got {sigma}", field="sigma")
+    if epsilon is not None and not epsilon > 0:
+        raise UsageError(f"epsilon: must be > 0, got {epsilon}", field="epsilon")
+    if not 0 < fit_ess <= 1:
+        raise UsageError(f"fit-ess: must be in (0, 1], got {fit_ess}", field="fit-ess")
     if ess_target is not None and not 0 < ess_target <= 1:
         raise UsageError(f"ess-target: must be in (0, 1], got {ess_target}", field="ess-target")
     if Path(out).exists() and (not Path(out).is_dir() or any(Path(out).iterdir())):
@@ -65,14 +81,16 @@ def posterior(checkpoint, images, m, sigma, ess_target, dim, seed, top_k, style,
     if len(set(names)) < len(names):  # same file name in several folders: keep the paths apart
         names = [str(p) for p in images]
     pred, conf = model.confidence(pixels)
+    if likelihood == "letters" and epsilon is None:  # held-aside captchas: a 63-bit stream of their own
+        epsilon = fit_epsilon(model, gen, m, coordinate_seed("posterior-fit", seed), ess_target=fit_ess)
     t0 = time.perf_counter()
-    posts = model_posteriors(
-        model, gen, pixels, m, seed, sigma=sigma, dim=dim, top_k=top_k, ess_target=ess_target
-    )
+    posts = model_posteriors(model, gen, pixels, m, seed, likelihood=likelihood, sigma=sigma, dim=dim,
+                             epsilon=epsilon, top_k=top_k, ess_target=ess_target)  # fmt: skip
     ms = 1000.0 * (time.perf_counter() - t0) / len(pixels)
     table = posterior_table(names, posts, pred, conf)
     settings = {"checkpoint": str(Path(checkpoint).resolve()), "images": [str(p) for p in images], "M": m,
-                "sigma": sigma, "ess_target": ess_target, "dim": dim, "seed": seed, "top_k": top_k,
+                "likelihood": likelihood, "sigma": sigma, "epsilon": epsilon, "fit_ess": fit_ess,
+                "ess_target": ess_target, "dim": dim, "seed": seed, "top_k": top_k,
                 "style": gen.name, "variant": gen.variant, "ms_per_captcha": ms,
                 "argv": sys.argv[1:]}  # fmt: skip
     with atomic_dir(Path(out)) as tmp:

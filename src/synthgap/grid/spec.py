@@ -73,13 +73,19 @@ class Budget:
     minutes: float | None = None
 
 
+LIKELIHOODS = ("pixels", "letters")  # synthgap.inference.model_posteriors's
+
+
 @dataclass(frozen=True)
 class PosteriorSpec:
     """The importance-sampled posterior each cell computes on a seeded subset of its test set.
 
-    ``size`` captchas (0 turns it off), ``M`` samples each, ABC likelihood with ``sigma`` (on the
-    0..255 gray scale) over ``dim`` random projections, as in the paper; ``ess_target`` tempers
-    it per captcha until ESS / M reaches the target (synthgap.inference.importance.temper).
+    ``size`` captchas (0 turns it off), ``M`` samples each. ``likelihood = "pixels"``: the paper's
+    ABC with ``sigma`` (on the 0..255 gray scale) over ``dim`` random projections; ``"letters"``: a
+    kernel of width ``epsilon`` on the model's letter counts, fitted per run (``fit_epsilon`` on
+    ``fit_n`` held-aside captchas, to a median ESS of ``fit_ess`` M) unless given.
+    ``ess_target`` tempers the likelihood per captcha until ESS / M reaches the target
+    (synthgap.inference.importance.temper).
     """
 
     size: int = 20
@@ -87,6 +93,22 @@ class PosteriorSpec:
     sigma: float = 1.0
     dim: int = 500
     ess_target: float | None = None  # temper the likelihood per captcha to this ESS / M (None: as is)
+    likelihood: str = "pixels"
+    epsilon: float | None = None  # letters: the kernel width (None: fitted per run)
+    fit_ess: float = 0.1
+    fit_n: int = 20
+
+    def settings(self) -> dict[str, Any]:
+        """The spec as recorded: the letters likelihood's keys only where it is used."""
+        out = asdict(self)
+        if self.ess_target is None:
+            del out["ess_target"]
+        if self.likelihood == "pixels":
+            for k in ("likelihood", "epsilon", "fit_ess", "fit_n"):
+                del out[k]
+        elif self.epsilon is None:
+            del out["epsilon"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -213,7 +235,7 @@ class Grid:
 
     def settings(self) -> dict[str, Any]:
         """What every cell's numbers depend on besides its coordinates (a store holds one setting)."""
-        posterior = {k: v for k, v in asdict(self.posterior).items() if k != "ess_target" or v is not None}
+        posterior = self.posterior.settings()
         out = {"test_size": self.test_size, "test_seed": self.test_seed, "budget": asdict(self.budget),
                "real": dict(self.real), "posterior": posterior}  # fmt: skip
         if self.real_skip_look:
@@ -347,10 +369,11 @@ def _perturbations(table: Any, source: str) -> tuple[tuple[str, tuple[int, ...]]
 def _posterior(table: Any, source: str) -> PosteriorSpec:
     if not isinstance(table, dict):
         raise _fail(source, "posterior", "must be a table: size, M, sigma, dim")
-    unknown = set(table) - {"size", "M", "sigma", "dim", "ess_target"}
+    known = {"size", "M", "sigma", "dim", "ess_target", "likelihood", "epsilon", "fit_ess", "fit_n"}
+    unknown = set(table) - known
     if unknown:
         raise _fail(
-            source, f"posterior.{sorted(unknown)[0]}", "unknown key; known: M, dim, ess_target, sigma, size"
+            source, f"posterior.{sorted(unknown)[0]}", f"unknown key; known: {', '.join(sorted(known))}"
         )
     target = table.get("ess_target")
     if target is not None and (
@@ -361,12 +384,28 @@ def _posterior(table: Any, source: str) -> PosteriorSpec:
     sigma = table.get("sigma", spec.sigma)
     if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not sigma > 0:
         raise _fail(source, "posterior.sigma", f"must be a number > 0, got {sigma!r}")
+    likelihood = table.get("likelihood", spec.likelihood)
+    if likelihood not in LIKELIHOODS:
+        raise _fail(
+            source, "posterior.likelihood", f"must be one of {', '.join(LIKELIHOODS)}, got {likelihood!r}"
+        )
+    epsilon, fit_ess = table.get("epsilon"), table.get("fit_ess", spec.fit_ess)
+    if epsilon is not None and (
+        isinstance(epsilon, bool) or not isinstance(epsilon, int | float) or not epsilon > 0
+    ):
+        raise _fail(source, "posterior.epsilon", f"must be a number > 0, got {epsilon!r}")
+    if isinstance(fit_ess, bool) or not isinstance(fit_ess, int | float) or not 0 < fit_ess <= 1:
+        raise _fail(source, "posterior.fit_ess", f"must be a number in (0, 1], got {fit_ess!r}")
     return PosteriorSpec(
         size=_int(table.get("size", spec.size), source, "posterior.size", 0),
         M=_int(table.get("M", spec.M), source, "posterior.M", 1),
         sigma=float(sigma),
         dim=_int(table.get("dim", spec.dim), source, "posterior.dim", 1),
         ess_target=None if target is None else float(target),
+        likelihood=likelihood,
+        epsilon=None if epsilon is None else float(epsilon),
+        fit_ess=float(fit_ess),
+        fit_n=_int(table.get("fit_n", spec.fit_n), source, "posterior.fit_n", 1),
     )
 
 

@@ -132,17 +132,23 @@ def posterior_calibration(model, cell: Cell, images, texts, case_sensitive: bool
     generator as prior) on a seeded subset: MAP accuracy, confidence, calibration, 90 % credible
     set coverage, ESS, and the share of captchas where no sample was possible under the prior."""
     from synthgap import calibration
-    from synthgap.inference import generator_for, model_posteriors
+    from synthgap.inference import fit_epsilon, generator_for, model_posteriors
     from synthgap.metrics import fold
 
     idx = posterior_subset(cell, len(texts))
     spec = cell.posterior
+    gen = generator_for(model.meta)
     t0 = time.perf_counter()
+    epsilon = spec.epsilon
+    if spec.likelihood == "letters" and epsilon is None:  # the run's width: every cell fits the same
+        fit_seed = coordinate_seed("posterior-fit", cell.run.id)
+        epsilon = fit_epsilon(model, gen, spec.M, fit_seed, n=spec.fit_n, ess_target=spec.fit_ess)
+    fit_seconds = time.perf_counter() - t0
     posts = model_posteriors(
-        model, generator_for(model.meta), images[idx], spec.M, coordinate_seed("posterior", cell.id),
-        sigma=spec.sigma, dim=spec.dim, ess_target=spec.ess_target,
+        model, gen, images[idx], spec.M, coordinate_seed("posterior", cell.id), likelihood=spec.likelihood,
+        sigma=spec.sigma, dim=spec.dim, epsilon=epsilon, ess_target=spec.ess_target,
     )  # fmt: skip
-    seconds = time.perf_counter() - t0
+    seconds = time.perf_counter() - t0 - fit_seconds
     truths = fold([texts[i] for i in idx], case_sensitive)
     conf, ok, p_true = [], [], []
     for post, truth in zip(posts, truths, strict=True):
@@ -164,4 +170,5 @@ def posterior_calibration(model, cell: Cell, images, texts, case_sensitive: bool
         "is_beta_median": float(np.median([p.beta for p in posts])),
         "is_empty_rate": float(np.mean([not p.strings for p in posts])),
         "is_ms_per_captcha": 1000.0 * seconds / max(1, len(idx)),
+        **({"is_epsilon": epsilon, "is_fit_seconds": fit_seconds} if spec.likelihood == "letters" else {}),
     }

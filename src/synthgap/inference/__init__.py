@@ -7,14 +7,16 @@
 from __future__ import annotations
 
 from synthgap.inference.importance import Posterior, importance_weights, merge_by_string, posterior
-from synthgap.inference.likelihood import ProjectedGaussianLikelihood
+from synthgap.inference.likelihood import LetterCountLikelihood, ProjectedGaussianLikelihood
 from synthgap.inference.prior import log_prior
-from synthgap.inference.proposals import ModelProposal, generator_for, model_posteriors
+from synthgap.inference.proposals import ModelProposal, fit_epsilon, generator_for, model_posteriors
 
 __all__ = [
+    "LetterCountLikelihood",
     "ModelProposal",
     "Posterior",
     "ProjectedGaussianLikelihood",
+    "fit_epsilon",
     "importance_weights",
     "log_prior",
     "generator_for",
