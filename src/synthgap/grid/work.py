@@ -93,7 +93,9 @@ def evaluate_cell(cell: Cell, checkpoint: Path) -> dict[str, Any]:
     if hasattr(model, "log_prob"):  # trained models; peers and user breakers give strings only
         metrics.update(model_calibration(model, test.images, test.texts, case_sensitive))
         if cell.posterior.size > 0 and model.meta.get("style"):  # a posterior needs the training prior
-            metrics.update(posterior_calibration(model, cell, test.images, test.texts, case_sensitive))
+            metrics.update(
+                posterior_calibration(model, cell, test.images, test.texts, case_sensitive, checkpoint)
+            )
     return metrics
 
 
@@ -127,7 +129,12 @@ def posterior_subset(cell: Cell, n: int) -> np.ndarray:
     return np.sort(rng.choice(n, size=k, replace=False))
 
 
-def posterior_calibration(model, cell: Cell, images, texts, case_sensitive: bool) -> dict[str, Any]:
+_FITTED: dict[tuple, float] = {}  # letters likelihood: the width fitted for a run, in this process
+
+
+def posterior_calibration(
+    model, cell: Cell, images, texts, case_sensitive: bool, checkpoint: Path
+) -> dict[str, Any]:
     """``is_*`` columns: the importance-sampled posterior (the model as proposal, its training
     generator as prior) on a seeded subset: MAP accuracy, confidence, calibration, 90 % credible
     set coverage, ESS, and the share of captchas where no sample was possible under the prior."""
@@ -141,8 +148,11 @@ def posterior_calibration(model, cell: Cell, images, texts, case_sensitive: bool
     t0 = time.perf_counter()
     epsilon = spec.epsilon
     if spec.likelihood == "letters" and epsilon is None:  # the run's width: every cell fits the same
-        fit_seed = coordinate_seed("posterior-fit", cell.run.id)
-        epsilon = fit_epsilon(model, gen, spec.M, fit_seed, n=spec.fit_n, ess_target=spec.fit_ess)
+        key = (str(checkpoint), cell.run.id, spec.M, spec.fit_n, spec.fit_ess)
+        if key not in _FITTED:  # a worker scoring several cells of a run fits once
+            fit_seed = coordinate_seed("posterior-fit", cell.run.id)
+            _FITTED[key] = fit_epsilon(model, gen, spec.M, fit_seed, n=spec.fit_n, ess_target=spec.fit_ess)
+        epsilon = _FITTED[key]
     fit_seconds = time.perf_counter() - t0
     posts = model_posteriors(
         model, gen, images[idx], spec.M, coordinate_seed("posterior", cell.id), likelihood=spec.likelihood,
