@@ -73,6 +73,7 @@ def test_merge_by_string_sums_and_sorts():
     strings, probs = merge_by_string(["y", "x", "z"], np.array([0.4, 0.4, 0.2]), top_k=2)
     assert strings == ("x", "y")  # equal mass: alphabetical
     np.testing.assert_allclose(probs, [0.4, 0.4])
+    assert merge_by_string(["a"] * 9, np.full(9, 1 / 9))[1][0] == 1.0  # not 1 + 2e-16: a probability
 
 
 # -- ABC likelihood ----------------------------------------------------------------------------

@@ -82,7 +82,8 @@ def merge_by_string(
     if len(strings) != weights.shape[0]:
         raise ValueError(f"{len(strings)} strings but {weights.shape[0]} weights")
     uniq, inverse = np.unique(np.asarray(strings, dtype=object), return_inverse=True)
-    mass = np.bincount(inverse.ravel(), weights=weights, minlength=len(uniq))
+    # normalised weights: a sum above 1 is rounding (nine weights of 1/9 sum to 1 + 2e-16)
+    mass = np.minimum(np.bincount(inverse.ravel(), weights=weights, minlength=len(uniq)), 1.0)
     order = np.lexsort((np.arange(len(uniq)), -mass))  # np.unique sorts strings, so ties go by string
     if top_k is not None:
         order = order[:top_k]
