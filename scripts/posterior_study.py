@@ -2,9 +2,9 @@
 posterior of a converged proposal.
 
 Usage: .venv/bin/python scripts/posterior_study.py CHECKPOINT OUT_DIR [-n 100] [-M 100] [--seed 777]
-           [--targets none,0.05,0.1,0.2] [--noise-sigma 0] [--likelihood pixels|letters] [--fit-ess 0.1]
+           [--targets none,0.05,0.1,0.2] [--noise-sigma 0] [--likelihood pixels|letters]
 
-``letters``: the kernel width is fitted (``fit_epsilon``, ``--fit-ess``) on 20 held-aside captchas
+``letters``: the kernel width is fitted (``fit_epsilon``) on 20 held-aside captchas
 (stream ``coordinate_seed("posterior-fit", seed)``, as ``synthgap posterior`` does), never the studied ones.
 
 On n fresh captchas of the checkpoint's own style and variant (stream ``--seed``, which training
@@ -40,7 +40,6 @@ def study(
     targets: list[float | None],
     noise_sigma: float,
     likelihood: str,
-    fit_ess: float,
 ) -> pd.DataFrame:
     model = load_checkpoint(ckpt)
     gen = generator_for(model.meta)
@@ -53,7 +52,7 @@ def study(
     )
     t0 = time.perf_counter()
     fit_seed = coordinate_seed("posterior-fit", seed)
-    eps = fit_epsilon(model, gen, m, fit_seed, ess_target=fit_ess) if likelihood == "letters" else None
+    eps = fit_epsilon(model, gen, fit_seed) if likelihood == "letters" else None
     fit_s = time.perf_counter() - t0
     rows = []
     for target in targets:
@@ -86,10 +85,9 @@ def main() -> None:
     ap.add_argument("--targets", default="none,0.05,0.1,0.2")
     ap.add_argument("--noise-sigma", type=float, default=0.0)
     ap.add_argument("--likelihood", choices=["pixels", "letters"], default="pixels")
-    ap.add_argument("--fit-ess", type=float, default=0.1)
     a = ap.parse_args()
     targets = [None if t == "none" else float(t) for t in a.targets.split(",")]
-    df = study(a.checkpoint, a.n, a.M, a.seed, targets, a.noise_sigma, a.likelihood, a.fit_ess)
+    df = study(a.checkpoint, a.n, a.M, a.seed, targets, a.noise_sigma, a.likelihood)
     a.out.mkdir(parents=True, exist_ok=True)
     tag = f"study-noise{a.noise_sigma:g}" + ("-letters" if a.likelihood == "letters" else "")
     df.to_csv(a.out / f"{tag}.csv", index=False)

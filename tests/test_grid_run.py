@@ -7,8 +7,6 @@ import json
 import pandas as pd
 from clitools import grid_text, synthgap
 
-from synthgap.inference.proposals import EPSILONS
-
 POSTERIOR = '[posterior]\nsize = 3\nM = 8\nlikelihood = "letters"\nfit_n = 3\n'
 TINY = grid_text(tables="[perturbations]\ngaussian_noise = [2]\n" + POSTERIOR)
 
@@ -31,7 +29,7 @@ def test_run_then_report(tmp_path):
         assert df[col].between(0, 1).all(), col
     assert (df["nll_true"] >= 0).all() and (df["is_n"] == 3).all() and (df["is_M"] == 8).all()
     assert df["is_ess_mean"].between(0, 8).all() and (df["is_ms_per_captcha"] > 0).all()
-    assert df["is_epsilon"].nunique() == 1 and df["is_epsilon"].iloc[0] in EPSILONS  # fitted once per run
+    assert df["is_epsilon"].nunique() == 1 and df["is_epsilon"].iloc[0] >= 1e-4  # fitted once per run
     assert all(sum(json.loads(r)["count"]) == 8 for r in df["reliability"])
     # rerun: nothing left to do, nothing duplicated
     r = synthgap("run", str(grid), "--out", str(out), "--executor", "inline")

@@ -29,10 +29,10 @@ from synthgap.io import atomic_dir
     help="pixels: the paper's ABC on random projections; letters: a kernel on the model's letter counts.",
 )  # fmt: skip
 @click.option("--sigma", type=float, default=1.0, show_default=True, help="pixels: ABC sigma (0..255).")
-@click.option("--epsilon", type=float, help="letters: kernel width (default: fitted on held-aside captchas).")
 @click.option(
-    "--fit-ess", type=float, default=0.1, show_default=True,
-    help="letters: the fitted width keeps this median ESS / M on 20 held-aside synthetic captchas.",
+    "--epsilon", type=float,
+    help="letters: kernel width (default: the letter counts' spread under the rendering nuisance, "
+    "measured on 20 held-aside synthetic captchas).",
 )  # fmt: skip
 @click.option(
     "--ess-target", type=float,
@@ -44,8 +44,8 @@ from synthgap.io import atomic_dir
 @click.option("--style", help="Prior to use (default: the style and variant the checkpoint was trained on).")
 @click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="New folder for the results.")
-def posterior(checkpoint, images, m, likelihood, sigma, epsilon, fit_ess, ess_target, dim, seed, top_k, style,
-              threads, out) -> None:  # fmt: skip
+def posterior(checkpoint, images, m, likelihood, sigma, epsilon, ess_target, dim, seed, top_k, style, threads,
+              out) -> None:  # fmt: skip
     """Posterior over the strings shown in IMAGES, with CHECKPOINT as proposal.
 
     Writes OUT/posterior.csv (per image and rank: string, probability, ESS, log evidence, the
@@ -67,8 +67,6 @@ def posterior(checkpoint, images, m, likelihood, sigma, epsilon, fit_ess, ess_ta
         raise UsageError(f"sigma: must be > 0, got {sigma}", field="sigma")
     if epsilon is not None and not epsilon > 0:
         raise UsageError(f"epsilon: must be > 0, got {epsilon}", field="epsilon")
-    if not 0 < fit_ess <= 1:
-        raise UsageError(f"fit-ess: must be in (0, 1], got {fit_ess}", field="fit-ess")
     if ess_target is not None and not 0 < ess_target <= 1:
         raise UsageError(f"ess-target: must be in (0, 1], got {ess_target}", field="ess-target")
     if Path(out).exists() and (not Path(out).is_dir() or any(Path(out).iterdir())):
@@ -82,14 +80,14 @@ def posterior(checkpoint, images, m, likelihood, sigma, epsilon, fit_ess, ess_ta
         names = [str(p) for p in images]
     pred, conf = model.confidence(pixels)
     if likelihood == "letters" and epsilon is None:  # held-aside captchas: a 63-bit stream of their own
-        epsilon = fit_epsilon(model, gen, m, coordinate_seed("posterior-fit", seed), ess_target=fit_ess)
+        epsilon = fit_epsilon(model, gen, coordinate_seed("posterior-fit", seed))
     t0 = time.perf_counter()
     posts = model_posteriors(model, gen, pixels, m, seed, likelihood=likelihood, sigma=sigma, dim=dim,
                              epsilon=epsilon, top_k=top_k, ess_target=ess_target)  # fmt: skip
     ms = 1000.0 * (time.perf_counter() - t0) / len(pixels)
     table = posterior_table(names, posts, pred, conf)
     settings = {"checkpoint": str(Path(checkpoint).resolve()), "images": [str(p) for p in images], "M": m,
-                "likelihood": likelihood, "sigma": sigma, "epsilon": epsilon, "fit_ess": fit_ess,
+                "likelihood": likelihood, "sigma": sigma, "epsilon": epsilon,
                 "ess_target": ess_target, "dim": dim, "seed": seed, "top_k": top_k,
                 "style": gen.name, "variant": gen.variant, "ms_per_captcha": ms,
                 "argv": sys.argv[1:]}  # fmt: skip

@@ -82,8 +82,9 @@ class PosteriorSpec:
 
     ``size`` captchas (0 turns it off), ``M`` samples each. ``likelihood = "pixels"``: the paper's
     ABC with ``sigma`` (on the 0..255 gray scale) over ``dim`` random projections; ``"letters"``: a
-    kernel of width ``epsilon`` on the model's letter counts, fitted per run (``fit_epsilon`` on
-    ``fit_n`` held-aside captchas, to a median ESS of ``fit_ess`` M) unless given.
+    kernel of width ``epsilon`` on the model's letter counts, fitted per run unless given
+    (``fit_epsilon``: the summary's spread under the rendering nuisance on ``fit_n`` held-aside
+    captchas).
     ``ess_target`` tempers the likelihood per captcha until ESS / M reaches the target
     (synthgap.inference.importance.temper).
     """
@@ -95,7 +96,6 @@ class PosteriorSpec:
     ess_target: float | None = None  # temper the likelihood per captcha to this ESS / M (None: as is)
     likelihood: str = "pixels"
     epsilon: float | None = None  # letters: the kernel width (None: fitted per run)
-    fit_ess: float = 0.1
     fit_n: int = 20
 
     def settings(self) -> dict[str, Any]:
@@ -104,7 +104,7 @@ class PosteriorSpec:
         if self.ess_target is None:
             del out["ess_target"]
         if self.likelihood == "pixels":
-            for k in ("likelihood", "epsilon", "fit_ess", "fit_n"):
+            for k in ("likelihood", "epsilon", "fit_n"):
                 del out[k]
         elif self.epsilon is None:
             del out["epsilon"]
@@ -369,7 +369,7 @@ def _perturbations(table: Any, source: str) -> tuple[tuple[str, tuple[int, ...]]
 def _posterior(table: Any, source: str) -> PosteriorSpec:
     if not isinstance(table, dict):
         raise _fail(source, "posterior", "must be a table: size, M, sigma, dim")
-    known = {"size", "M", "sigma", "dim", "ess_target", "likelihood", "epsilon", "fit_ess", "fit_n"}
+    known = {"size", "M", "sigma", "dim", "ess_target", "likelihood", "epsilon", "fit_n"}
     unknown = set(table) - known
     if unknown:
         raise _fail(
@@ -389,13 +389,11 @@ def _posterior(table: Any, source: str) -> PosteriorSpec:
         raise _fail(
             source, "posterior.likelihood", f"must be one of {', '.join(LIKELIHOODS)}, got {likelihood!r}"
         )
-    epsilon, fit_ess = table.get("epsilon"), table.get("fit_ess", spec.fit_ess)
+    epsilon = table.get("epsilon")
     if epsilon is not None and (
         isinstance(epsilon, bool) or not isinstance(epsilon, int | float) or not epsilon > 0
     ):
         raise _fail(source, "posterior.epsilon", f"must be a number > 0, got {epsilon!r}")
-    if isinstance(fit_ess, bool) or not isinstance(fit_ess, int | float) or not 0 < fit_ess <= 1:
-        raise _fail(source, "posterior.fit_ess", f"must be a number in (0, 1], got {fit_ess!r}")
     return PosteriorSpec(
         size=_int(table.get("size", spec.size), source, "posterior.size", 0),
         M=_int(table.get("M", spec.M), source, "posterior.M", 1),
@@ -404,7 +402,6 @@ def _posterior(table: Any, source: str) -> PosteriorSpec:
         ess_target=None if target is None else float(target),
         likelihood=likelihood,
         epsilon=None if epsilon is None else float(epsilon),
-        fit_ess=float(fit_ess),
         fit_n=_int(table.get("fit_n", spec.fit_n), source, "posterior.fit_n", 1),
     )
 

@@ -148,10 +148,11 @@ def posterior_calibration(
     t0 = time.perf_counter()
     epsilon = spec.epsilon
     if spec.likelihood == "letters" and epsilon is None:  # the run's width: every cell fits the same
-        key = (str(checkpoint), cell.run.id, spec.M, spec.fit_n, spec.fit_ess)
+        key = (str(checkpoint), cell.run.id, spec.fit_n)
         if key not in _FITTED:  # a worker scoring several cells of a run fits once
-            fit_seed = coordinate_seed("posterior-fit", cell.run.id)
-            _FITTED[key] = fit_epsilon(model, gen, spec.M, fit_seed, n=spec.fit_n, ess_target=spec.fit_ess)
+            _FITTED[key] = fit_epsilon(
+                model, gen, coordinate_seed("posterior-fit", cell.run.id), n=spec.fit_n
+            )
         epsilon = _FITTED[key]
     fit_seconds = time.perf_counter() - t0
     posts = model_posteriors(

@@ -92,45 +92,24 @@ class ModelProposal:
         return log_prior(self.gen, latent)
 
 
-# the widths fit_epsilon tries (letter counts: a wrong letter moves the summary by sqrt(2))
-EPSILONS = np.geomspace(1e-3, 10.0, 81)
+def fit_epsilon(model: Any, gen: Generator, seed: int, *, n: int = 20, renders: int = 5) -> float:
+    """The letter-count kernel's width: how far the summary moves under the rendering nuisance alone.
 
-
-def fit_epsilon(
-    model: Any,
-    gen: Generator,
-    M: int,  # noqa: N803 - the paper's name for the number of importance samples
-    seed: int,
-    *,
-    n: int = 20,
-    ess_target: float = 0.1,
-) -> float:
-    """The narrowest letter-count kernel at which the posteriors of ``n`` held-aside synthetic
-    captchas (stream ``seed`` of ``gen``) keep a median ESS of ``ess_target`` M: one width for the
-    model and style, fitted where the generator is right, then fixed for every test captcha (a
-    falling ESS under shift is then a finding, not something tempering hides)."""
-    if not 0 < ess_target <= 1:
-        raise ValueError(f"ess_target must be in (0, 1], got {ess_target}")
-    images, _ = gen.generate(n, seed)
-    lik, proposal = LetterCountLikelihood(model, 1.0), ModelProposal(model, gen)
-    log_ratio, d2 = np.full((n, M), -np.inf), np.full((n, M), np.inf)
-    for i, img in enumerate(images):
-        latents, log_q = proposal(img, M, np.random.default_rng([seed, i]))
-        log_p = np.array([proposal.log_prior(latent) for latent in latents], np.float64)
-        ok = np.flatnonzero(log_p > -np.inf)
-        if ok.size:
-            log_ratio[i, ok] = log_p[ok] - log_q[ok]
-            d2[i, ok] = lik.distances(img, np.stack([gen.render(latents[j]) for j in ok]))
-    drawn = np.isfinite(d2).any(1)
-    if not drawn.any():  # nothing the proposal draws lies in the prior (an untrained one): no width helps
-        return float(EPSILONS[-1])
-    for eps in EPSILONS:
-        log_w = log_ratio[drawn] - 0.5 * d2[drawn] / eps**2
-        w = np.exp(log_w - log_w.max(1, keepdims=True))
-        w /= w.sum(1, keepdims=True)
-        if np.median(1.0 / np.sum(w * w, 1)) >= ess_target * M:
-            return float(eps)
-    return float(EPSILONS[-1])
+    ``n`` held-aside captchas of ``gen`` (stream ``seed``) are each rendered ``renders`` more times
+    with their own text and fresh prior nuisance; epsilon^2 is the median squared distance of those
+    renders' summaries to the captcha's. Renders of the right text then weigh alike (within a nat or
+    so) while a wrong letter, which moves the summary by about sqrt(2), is far outside the kernel.
+    A summary that does not move at all gets a floor of 1e-4.
+    """
+    images, latents = gen.generate(n, seed)
+    lik, rng = LetterCountLikelihood(model, 1.0), np.random.default_rng([seed, 1])
+    d2 = [
+        lik.distances(
+            img, np.stack([gen.render(gen.sample_latent(rng, text=lat.text)) for _ in range(renders)])
+        )
+        for img, lat in zip(images, latents, strict=True)
+    ]
+    return max(float(np.sqrt(np.median(np.concatenate(d2)))), 1e-4)
 
 
 def model_posteriors(
