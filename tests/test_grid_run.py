@@ -24,8 +24,10 @@ def test_run_then_report(tmp_path):
     clean = df[df["perturbation"] == "clean"].iloc[0]
     assert clean["ms_per_captcha_batch1"] > 0
     # calibration of the model's own confidence on all 8, of the IS posterior on 3
-    for col in ("ece", "brier", "mean_confidence", "acc_at_50", "acc_at_80", "acc_at_90", "is_ece",
-                "is_brier", "is_credible90_coverage", "is_recognition_rate", "is_empty_rate"):  # fmt: skip
+    probabilities = ("ece", "brier", "mean_confidence", "acc_at_50", "acc_at_80", "acc_at_90", "is_ece",
+                     "is_brier", "is_credible90_coverage", "is_recognition_rate", "is_argmax_recognition",
+                     "is_empty_rate")  # fmt: skip
+    for col in probabilities:
         assert df[col].between(0, 1).all(), col
     assert (df["nll_true"] >= 0).all() and (df["is_n"] == 3).all() and (df["is_M"] == 8).all()
     assert df["is_ess_mean"].between(0, 8).all() and (df["is_ms_per_captcha"] > 0).all()

@@ -153,16 +153,17 @@ def calibration_by_severity(df: pd.DataFrame) -> pd.DataFrame:
 
 
 POSTERIOR = [
-    "recognition_rate", "is_n", "is_recognition_rate", "is_ess_frac_median", "is_credible50_coverage",
+    "recognition_rate", "is_n", "is_argmax_recognition", "is_recognition_rate", "is_ess_frac_median",
+    "is_credible50_coverage",
     "is_credible90_coverage", "is_ece", "is_nll_true", "is_epsilon",
 ]  # fmt: skip
 
 
 def posterior_calibration(df: pd.DataFrame) -> pd.DataFrame:
     """Per run, variant and test set: the importance-sampled posterior on the cell's subset
-    (``is_*``: posterior-mode recognition, ESS / M, credible-set coverage, ECE, NLL of the truth)
-    beside the network's own arg-max recognition on the whole set. The question it answers: does
-    the posterior stay calibrated where the arg-max does not?"""
+    (``is_*``: the network's arg-max recognition there, posterior-mode recognition, ESS / M,
+    credible-set coverage, ECE, NLL of the truth) beside arg-max recognition on the whole set. The
+    question it answers: does the posterior stay calibrated where the arg-max does not?"""
     if "is_recognition_rate" not in df:
         return pd.DataFrame()
     rows = df[df["is_recognition_rate"].notna()]

@@ -161,6 +161,7 @@ def posterior_calibration(
     )  # fmt: skip
     seconds = time.perf_counter() - t0 - fit_seconds
     truths = fold([texts[i] for i in idx], case_sensitive)
+    argmax = fold(model.predict(images[idx]), case_sensitive)  # the network's own reading of the subset
     conf, ok, p_true = [], [], []
     for post, truth in zip(posts, truths, strict=True):
         folded = fold(post.strings, case_sensitive)
@@ -173,6 +174,7 @@ def posterior_calibration(
         "is_n": len(idx),
         "is_M": spec.M,
         "is_recognition_rate": float(np.mean(ok)),
+        "is_argmax_recognition": float(np.mean([p == t for p, t in zip(argmax, truths, strict=True)])),
         **{f"is_{k}": v for k, v in summary.items()},
         "is_credible90_coverage": calibration.credible_set_coverage(folded_posts, truths, 0.9),
         "is_credible50_coverage": calibration.credible_set_coverage(folded_posts, truths, 0.5),
