@@ -4,7 +4,7 @@ posterior of a converged proposal.
 Usage: .venv/bin/python scripts/posterior_study.py CHECKPOINT OUT_DIR [-n 100] [-M 100] [--seed 777]
            [--targets none,0.05,0.1,0.2] [--noise-sigma 0] [--likelihood pixels|letters]
 
-``letters``: the kernel width is fitted (``fit_epsilon``) on 20 held-aside captchas
+``letters``: the kernel width is fitted (``fit_epsilon``) on 50 held-aside captchas
 (stream ``coordinate_seed("posterior-fit", seed)``, as ``synthgap posterior`` does), never the studied ones.
 
 On n fresh captchas of the checkpoint's own style and variant (stream ``--seed``, which training

@@ -32,7 +32,7 @@ from synthgap.io import atomic_dir
 @click.option(
     "--epsilon", type=float,
     help="letters: kernel width (default: the letter counts' spread under the rendering nuisance, "
-    "measured on 20 held-aside synthetic captchas).",
+    "measured on 50 held-aside synthetic captchas).",
 )  # fmt: skip
 @click.option(
     "--ess-target", type=float,

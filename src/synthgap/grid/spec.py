@@ -96,7 +96,7 @@ class PosteriorSpec:
     ess_target: float | None = None  # temper the likelihood per captcha to this ESS / M (None: as is)
     likelihood: str = "pixels"
     epsilon: float | None = None  # letters: the kernel width (None: fitted per run)
-    fit_n: int = 20
+    fit_n: int = 50
 
     def settings(self) -> dict[str, Any]:
         """The spec as recorded: the letters likelihood's keys only where it is used."""
