@@ -86,6 +86,16 @@ def test_eval_on_a_style_the_checkpoint_cannot_spell_exits_2(ckpt):
     assert r.returncode == 2 and "config.json" in r.stderr and "lacks" in r.stderr
 
 
+def test_eval_on_a_style_longer_than_the_heads_exits_2(tmp_path):
+    """A multi-head model reads at most its number of heads: a longer style is refused up front."""
+    ck = tmp_path / "mh"
+    r = run("train", *TINY, "--model", "multihead_cnn", "--steps", "1", "--batch-size", "4", "--workers", "0",
+            "--out", str(ck))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    r = run("eval", str(ck), "--style", "wikipedia", "--set", "charset=abc", "-n", "5", "--no-timing")
+    assert r.returncode == 2 and "reads at most 3 characters" in r.stderr and "up to 10" in r.stderr
+
+
 def test_eval_truncated_checkpoint_exits_2(ckpt, tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
