@@ -10,7 +10,8 @@ ink into positive values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import cv2
@@ -152,15 +153,23 @@ class Recognizer(nn.Module):
         return self(x)
 
     # -- shared -----------------------------------------------------------------------------
+    @contextmanager
+    def evaluating(self) -> Iterator[None]:
+        """Eval mode (batch norm's running statistics) inside the block, the previous mode after."""
+        was_training = self.training
+        self.eval()
+        try:
+            yield
+        finally:
+            self.train(was_training)
+
     @torch.inference_mode()
     def predict(self, images: np.ndarray, batch_size: int = 256) -> list[str]:
         """uint8 gray images -> predicted strings."""
-        was_training = self.training
-        self.eval()
         out: list[str] = []
-        for i in range(0, len(images), batch_size):
-            out += self.decode(self.infer(self.preprocess(images[i : i + batch_size])))
-        self.train(was_training)
+        with self.evaluating():
+            for i in range(0, len(images), batch_size):
+                out += self.decode(self.infer(self.preprocess(images[i : i + batch_size])))
         return out
 
     @torch.inference_mode()
@@ -169,16 +178,14 @@ class Recognizer(nn.Module):
         spell (characters outside the charset, longer than ``max_len``)."""
         if len(images) != len(texts):
             raise ValueError(f"{len(images)} images but {len(texts)} texts")
-        was_training = self.training
-        self.eval()
         out = np.full(len(texts), -np.inf)
         ok = np.array([len(t) <= self.max_len and set(t) <= self.char_index.keys() for t in texts], bool)
         idx = np.flatnonzero(ok)
-        for i in range(0, len(idx), batch_size):
-            chunk = idx[i : i + batch_size]
-            lp = self.text_log_prob(self.preprocess(images[chunk]), [texts[j] for j in chunk])
-            out[chunk] = lp.double().cpu().numpy()
-        self.train(was_training)
+        with self.evaluating():
+            for i in range(0, len(idx), batch_size):
+                chunk = idx[i : i + batch_size]
+                lp = self.text_log_prob(self.preprocess(images[chunk]), [texts[j] for j in chunk])
+                out[chunk] = lp.double().cpu().numpy()
         return np.minimum(out, 0.0)
 
     @torch.inference_mode()
@@ -186,11 +193,9 @@ class Recognizer(nn.Module):
         """uint8 gray images -> (n, |charset|) expected count of each character: a summary of an
         image that ignores where and how its letters are drawn (the ABC summary statistic of
         ``synthgap.inference.likelihood.LetterCountLikelihood``)."""
-        was_training = self.training
-        self.eval()
-        out = [self.expected_counts(self.preprocess(images[i : i + batch_size])).float().cpu().numpy()
-               for i in range(0, len(images), batch_size)]  # fmt: skip
-        self.train(was_training)
+        with self.evaluating():
+            out = [self.expected_counts(self.preprocess(images[i : i + batch_size])).float().cpu().numpy()
+                   for i in range(0, len(images), batch_size)]  # fmt: skip
         return np.concatenate(out) if out else np.zeros((0, len(self.charset)), np.float32)
 
     def confidence(self, images: np.ndarray, batch_size: int = 256) -> tuple[list[str], np.ndarray]:

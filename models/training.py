@@ -314,10 +314,8 @@ def validate(
     """Recognition, character accuracy, the mean training loss and each head's accuracy
     (``Recognizer.head_accuracy``, batch-weighted) on a validation set."""
     pred = model.predict(images, batch_size)
-    was_training = model.training
-    model.eval()
     losses, heads = [], []
-    with torch.inference_mode():
+    with model.evaluating(), torch.inference_mode():
         for i in range(0, len(texts), batch_size):
             part = None if lidx is None else lidx[i : i + batch_size]
             chunk = texts[i : i + batch_size]
@@ -325,7 +323,6 @@ def validate(
             loss, outputs = model.loss(model.preprocess(images[i : i + batch_size]), tg)
             losses.append(loss.item())
             heads.append((len(chunk), model.head_accuracy(outputs, tg)))
-    model.train(was_training)
     weight = sum(n for n, _ in heads)
     return {
         "recognition_rate": metrics.recognition_rate(pred, texts, case_sensitive),
