@@ -154,8 +154,7 @@ def calibration_by_severity(df: pd.DataFrame) -> pd.DataFrame:
 
 POSTERIOR = [
     "recognition_rate", "is_n", "is_argmax_recognition", "is_recognition_rate", "is_ess_frac_median",
-    "is_credible50_coverage",
-    "is_credible90_coverage", "is_ece", "is_nll_true", "is_epsilon",
+    "is_credible50_coverage", "is_credible90_coverage", "is_ece", "is_nll_true", "is_epsilon",
 ]  # fmt: skip
 
 
