@@ -7,9 +7,12 @@ from matplotlib.figure import Figure
 from synthgap.calibration import (
     accuracy_at_coverage,
     brier_score,
+    coverage_counts,
+    coverage_table,
     credible_set,
     credible_set_coverage,
     expected_calibration_error,
+    plot_coverage,
     reliability_diagram,
     reliability_table,
     true_string_nll,
@@ -107,3 +110,34 @@ def test_reliability_diagram_draws_bars(tmp_path):
     assert len(fig.axes[0].patches) == 30  # 15 accuracy bars + 15 gap bars
     fig.savefig(tmp_path / "r.png")
     assert (tmp_path / "r.png").stat().st_size > 1000
+
+
+def test_coverage_counts_sum_over_cells_to_the_curve_of_all_captchas():
+    strings = ("ab", "ac", "ad")
+    posts = [(strings, np.array([0.6, 0.3, 0.1]))] * 3
+    # truth "ab" enters every set; "ac" only sets of level > 0.6; "zz" (no sample) none
+    counts = coverage_counts(posts, ["ab", "ac", "zz"], levels=(0.5, 0.8, 0.95))
+    assert counts["level"] == [0.5, 0.8, 0.95] and counts["hits"] == [1, 2, 2] and counts["n"] == 3
+    assert counts["mass"] == pytest.approx([1.8, 2.7, 3.0])  # three sets of 0.6, 0.9, 1.0
+    more = coverage_counts(posts[:1], ["ad"], levels=(0.5, 0.8, 0.95))  # "ad" only past 0.9
+    t = coverage_table([counts, more])
+    assert t["n"].tolist() == [4, 4, 4] and t["coverage"].tolist() == [0.25, 0.5, 0.75]
+    assert t["mass"].tolist() == pytest.approx([0.6, 0.9, 1.0])
+    with pytest.raises(ValueError, match="different nominal levels"):
+        coverage_table([counts, coverage_counts(posts[:1], ["ab"])])
+    with pytest.raises(ValueError, match="as many posteriors"):
+        coverage_counts(posts, ["ab"])
+
+
+def test_coverage_of_a_calibrated_forecaster_is_its_sets_mass_not_their_level(tmp_path):
+    rng = np.random.default_rng(2)
+    strings = tuple("abcdefghij")
+    posts = [(strings, rng.dirichlet(np.full(10, 0.3))) for _ in range(3000)]
+    truths = [strings[rng.choice(10, p=p)] for _, p in posts]
+    t = coverage_table([coverage_counts(posts, truths)])
+    assert np.allclose(t["coverage"], t["mass"], atol=0.025)  # on the diagonal of the curve
+    assert t["coverage"].iloc[0] > t["level"].iloc[0] + 0.3  # at 0.1 the set is the top string
+    fig = plot_coverage({"clean": t}, "test")
+    assert [line.get_label() for line in fig.axes[0].lines] == ["calibrated", "clean (n=3000)"]
+    fig.savefig(tmp_path / "c.png")
+    assert (tmp_path / "c.png").stat().st_size > 1000

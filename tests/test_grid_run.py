@@ -33,6 +33,8 @@ def test_run_then_report(tmp_path):
     assert df["is_ess_mean"].between(0, 8).all() and (df["is_ms_per_captcha"] > 0).all()
     assert df["is_epsilon"].nunique() == 1 and df["is_epsilon"].iloc[0] >= 1e-4  # fitted once per run
     assert all(sum(json.loads(r)["count"]) == 8 for r in df["reliability"])
+    assert all(sum(json.loads(r)["count"]) == 3 for r in df["is_reliability"])
+    assert all(json.loads(c)["n"] == 3 and len(json.loads(c)["hits"]) == 10 for c in df["is_coverage"])
     # rerun: nothing left to do, nothing duplicated
     r = synthgap("run", str(grid), "--out", str(out), "--executor", "inline")
     assert r.returncode == 0 and len(pd.read_parquet(out / "cells.parquet")) == 2
@@ -42,6 +44,7 @@ def test_run_then_report(tmp_path):
     assert "Table I" in r.stdout
     assert (out / "report" / "report.md").is_file() and (out / "report" / "robustness.csv").is_file()
     assert "Calibration" in r.stdout and (out / "report" / "reliability.png").is_file()
+    assert (out / "report" / "posterior_coverage.png").is_file()
 
 
 def test_run_rejects_bad_grid_before_training(tmp_path):

@@ -93,6 +93,25 @@ def test_calibration_tables_pair_confidence_with_recognition(cells):
     )  # rows: (a, b) x (plain, elastic); columns: clean, perturbed, transfer, real
 
 
+def test_posterior_figures_sum_each_kind_of_test_set(cells, tmp_path):
+    from synthgap.calibration import coverage_counts, reliability_counts
+    from synthgap.report import coverage_figure, figures
+
+    posts = [(("ab", "ac"), np.array([0.7, 0.3]))] * 2
+    covered = {"real": ["zz", "zz"], "clean": ["ab", "ab"]}  # the others: one of two in every set
+    cells = cells.assign(
+        is_coverage=[json.dumps(coverage_counts(posts, covered.get(f, ["ab", "zz"]))) for f in cells.family],
+        is_reliability=json.dumps(reliability_counts([0.7, 0.7], [1, 0])),
+    )
+    fig = coverage_figure(cells)
+    assert len(fig.axes) == 4  # (a, b) x (plain, elastic)
+    curves = {line.get_label(): line.get_ydata() for line in fig.axes[0].lines}
+    assert curves["clean (n=2)"].tolist() == [1.0] * 10 and curves["real (n=2)"].tolist() == [0.0] * 10
+    assert curves["perturbed (n=4)"].tolist() == [0.5] * 10  # two noise cells summed
+    names = [p.name for p in figures(cells, tmp_path)]
+    assert {"posterior_reliability.png", "posterior_coverage.png"} <= set(names)
+
+
 def test_breaker_under_half_clean_is_marked_and_left_out_of_aggregates(cells):
     cells = cells.copy()
     lost = (cells["model"] == "b") & (cells["variant"] == "elastic")

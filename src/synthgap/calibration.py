@@ -107,6 +107,42 @@ def credible_set_coverage(
     return float(np.mean(hits))
 
 
+NOMINAL = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)  # credible levels of a coverage curve
+
+
+def coverage_counts(
+    posteriors: Iterable[tuple[Sequence[str], Sequence[float]]], truths: Iterable[str], levels=NOMINAL
+) -> dict[str, list[float]]:
+    """Per nominal level: how many captchas' credible sets contain the truth, and the sets' summed
+    mass. What a coverage curve needs, small enough to store in a table cell, summable over cells.
+
+    The smallest set reaching a level over discrete strings holds more than the level (at 0.1 it is
+    the top string, often 0.9 of the mass), so a calibrated posterior covers as often as its sets'
+    mean *mass* says, not their nominal level: the curve is coverage against mass."""
+    posteriors, truths = list(posteriors), list(truths)
+    if not posteriors or len(posteriors) != len(truths):
+        raise ValueError(f"need as many posteriors as truths (> 0), got {len(posteriors)} and {len(truths)}")
+    hits, mass = [], []
+    for a in levels:
+        sets = [(credible_set(s, p, a), dict(zip(s, p, strict=True))) for s, p in posteriors]
+        hits.append(sum(t in cs for (cs, _), t in zip(sets, truths, strict=True)))
+        mass.append(float(sum(sum(probs[s] for s in cs) for cs, probs in sets)))
+    return {"level": [float(a) for a in levels], "hits": hits, "mass": mass, "n": len(truths)}
+
+
+def coverage_table(counts: Iterable[dict[str, list[float]]]) -> pd.DataFrame:
+    """Sum ``coverage_counts`` of several cells: per nominal level, n, coverage and mean set mass."""
+    counts = list(counts)
+    if not counts:
+        raise ValueError("no coverage counts given")
+    levels = counts[0]["level"]
+    if any(c["level"] != levels for c in counts):
+        raise ValueError("coverage counts at different nominal levels cannot be summed")
+    hits, mass = (np.sum([np.asarray(c[k], np.float64) for c in counts], axis=0) for k in ("hits", "mass"))
+    n = sum(int(c["n"]) for c in counts)
+    return pd.DataFrame({"level": levels, "n": n, "coverage": hits / n, "mass": mass / n})
+
+
 def calibration_summary(confidence, correct, p_true, coverages=(0.5, 0.8, 0.9)) -> dict[str, float]:
     """The calibration columns of a results table: mean confidence, ECE, Brier, NLL of the truth
     and accuracy on the most confident 50/80/90 %."""
@@ -183,4 +219,22 @@ def plot_reliability(t: pd.DataFrame, title: str | None = None, ax_pair=None) ->
     top.legend(loc="lower right", fontsize=8)
     bottom.bar(t["lo"], t["count"], width=width, align="edge", color="tab:gray", edgecolor="white")
     bottom.set(xlim=(0, 1), xlabel="confidence", ylabel="count")
+    return fig
+
+
+def plot_coverage(tables: dict[str, pd.DataFrame], title: str | None = None, ax=None) -> Figure:
+    """Coverage of credible sets against their mean mass, a line per ``tables`` key (a
+    ``coverage_table`` each, labelled with its captcha count; a point per nominal level), against
+    the diagonal a calibrated posterior follows. Points gather where the sets are the top string."""
+    if ax is None:
+        fig = Figure(figsize=(4.2, 4.0), layout="constrained")
+        ax = fig.subplots()
+    else:
+        fig = ax.figure
+    ax.plot([0, 1], [0, 1], "k--", lw=1, label="calibrated")
+    for name, t in tables.items():
+        ax.plot(t["mass"], t["coverage"], marker="o", ms=3, label=f"{name} (n={int(t['n'].iloc[0])})")
+    ax.set(xlim=(0, 1.02), ylim=(0, 1.02), xlabel="mean mass of the credible set",
+           ylabel="coverage of the truth", title=title)  # fmt: skip
+    ax.legend(loc="lower right", fontsize=7)
     return fig

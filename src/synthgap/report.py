@@ -318,9 +318,14 @@ def figures(df: pd.DataFrame, out: Path) -> list[Path]:
         path = out / "severity_curves.png"
         grid.figure.savefig(path, dpi=110)
         written.append(path)
-    if "reliability" in df and df["reliability"].notna().any():
-        path = out / "reliability.png"
-        reliability_figure(df).savefig(path, dpi=110)
+    for column, name in (("reliability", "reliability.png"), ("is_reliability", "posterior_reliability.png")):
+        if column in df and df[column].notna().any():
+            path = out / name
+            reliability_figure(df, column).savefig(path, dpi=110)
+            written.append(path)
+    if "is_coverage" in df and df["is_coverage"].notna().any():
+        path = out / "posterior_coverage.png"
+        coverage_figure(df).savefig(path, dpi=110)
         written.append(path)
     transfer = transfer_matrix(df)
     if not transfer.empty and transfer.shape[1] > 4:
@@ -338,26 +343,25 @@ def figures(df: pd.DataFrame, out: Path) -> list[Path]:
     return written
 
 
-def reliability_figure(df: pd.DataFrame):
-    """Reliability diagrams of the models' own confidence: one row per model and variant, one
-    column per kind of test set (clean, perturbed, transfer, real), bins summed over cells."""
+KINDS = {"clean": ("clean",), "perturbed": SEVERITY_FAMILIES, "transfer": ("transfer",), "real": ("real",)}
+
+
+def reliability_figure(df: pd.DataFrame, column: str = "reliability"):
+    """Reliability diagrams, one row per model and variant, one column per kind of test set
+    (clean, perturbed, transfer, real), bins summed over cells: of the models' own confidence
+    (``reliability``) or of the importance-sampled posterior's (``is_reliability``)."""
     import json
 
     from matplotlib.figure import Figure
 
     from synthgap.calibration import plot_reliability, table_from_counts
 
-    kinds = {
-        "clean": ("clean",),
-        "perturbed": SEVERITY_FAMILIES,
-        "transfer": ("transfer",),
-        "real": ("real",),
-    }
-    cells = df[df["reliability"].notna()]
-    kinds = {k: v for k, v in kinds.items() if cells["family"].isin(v).any()}
+    cells = df[df[column].notna()]
+    kinds = {k: v for k, v in KINDS.items() if cells["family"].isin(v).any()}
     groups = sorted(cells.groupby(["model", "variant"]).groups)
     fig = Figure(figsize=(3.2 * len(kinds), 3.6 * len(groups)), layout="constrained")
     panels = fig.subfigures(len(groups), len(kinds), squeeze=False)
+    who = "posterior" if column.startswith("is_") else "network"
     for i, (model, variant) in enumerate(groups):
         for j, (kind, families) in enumerate(kinds.items()):
             sub = cells[
@@ -368,6 +372,30 @@ def reliability_figure(df: pd.DataFrame):
                 for ax in axes:
                     ax.set_axis_off()
                 continue
-            table = table_from_counts(json.loads(r) for r in sub["reliability"])
-            plot_reliability(table, f"{model} {variant}: {kind}", ax_pair=axes)
+            table = table_from_counts(json.loads(r) for r in sub[column])
+            plot_reliability(table, f"{who}: {model} {variant}: {kind}", ax_pair=axes)
+    return fig
+
+
+def coverage_figure(df: pd.DataFrame):
+    """Does the posterior stay calibrated under shift? Coverage of its credible sets against the
+    nominal level, one panel per model and variant, a line per kind of test set."""
+    import json
+
+    from matplotlib.figure import Figure
+
+    from synthgap.calibration import coverage_table, plot_coverage
+
+    cells = df[df["is_coverage"].notna()]
+    groups = sorted(cells.groupby(["model", "variant"]).groups)
+    fig = Figure(figsize=(3.8 * len(groups), 3.8), layout="constrained")
+    axes = fig.subplots(1, len(groups), squeeze=False)[0]
+    for ax, (model, variant) in zip(axes, groups, strict=True):
+        sub = cells[(cells["model"] == model) & (cells["variant"] == variant)]
+        tables = {
+            kind: coverage_table(json.loads(r) for r in sub.loc[sub["family"].isin(families), "is_coverage"])
+            for kind, families in KINDS.items()
+            if sub["family"].isin(families).any()
+        }
+        plot_coverage(tables, f"posterior: {model} {variant}", ax=ax)
     return fig

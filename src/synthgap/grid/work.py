@@ -181,6 +181,8 @@ def posterior_calibration(
         **{f"is_{k}": v for k, v in summary.items()},
         "is_credible90_coverage": calibration.credible_set_coverage(folded_posts, truths, 0.9),
         "is_credible50_coverage": calibration.credible_set_coverage(folded_posts, truths, 0.5),
+        "is_coverage": json.dumps(calibration.coverage_counts(folded_posts, truths)),
+        "is_reliability": json.dumps(calibration.reliability_counts(conf, ok)),
         "is_ess_mean": float(np.mean([p.ess for p in posts])),
         "is_ess_frac_median": float(np.median([p.ess / spec.M for p in posts])),
         "is_beta_median": float(np.median([p.beta for p in posts])),
