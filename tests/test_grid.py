@@ -269,6 +269,23 @@ def test_dask_local_cluster(tmp_path):
     assert len(df) == 8
 
 
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def test_local_workers_share_the_cores_among_their_torch_threads():
+    from synthgap.grid.runner import task_threads
+
+    cores = len(os.sched_getaffinity(0))
+    assert task_threads(1) == cores and task_threads(2 * cores) == 1
+    with make_executor("local", workers=2) as ex:
+        assert ex.submit(_torch_threads).result() == max(1, cores // 2)
+    with make_executor("local", workers=1, threads=3) as ex:
+        assert ex.submit(_torch_threads).result() == 3
+
+
 def test_make_executor_rejects_unknown_kinds():
     with pytest.raises(UsageError, match="executor"), make_executor("slurm"):
         pass

@@ -22,7 +22,7 @@ def test_run_then_report(tmp_path):
     assert df["error"].isna().all() | (df["error"] == "").all()
     assert df["recognition_rate"].between(0, 1).all() and (df["n"] == 8).all()
     clean = df[df["perturbation"] == "clean"].iloc[0]
-    assert clean["ms_per_captcha_batch1"] > 0
+    assert clean["ms_per_captcha_batch1"] > 0 and (df["torch_threads"] >= 1).all()
     # calibration of the model's own confidence on all 8, of the IS posterior on 3
     probabilities = ("ece", "brier", "mean_confidence", "acc_at_50", "acc_at_80", "acc_at_90", "is_ece",
                      "is_brier", "is_credible90_coverage", "is_recognition_rate", "is_argmax_recognition",
@@ -60,3 +60,5 @@ def test_run_with_no_workers_is_refused(tmp_path):
     grid.write_text(TINY)
     r = synthgap("run", str(grid), "--out", str(tmp_path / "out"), "--workers", "0")
     assert r.returncode == 2 and "workers: must be >= 1" in r.stderr and not (tmp_path / "out").exists()
+    r = synthgap("run", str(grid), "--out", str(tmp_path / "out"), "--threads", "0")
+    assert r.returncode == 2 and "threads: must be >= 1" in r.stderr and not (tmp_path / "out").exists()

@@ -55,26 +55,31 @@ def check_grid(grid_file: str, models: str | None) -> None:
     help="Parallel tasks (training uses its own data workers: 1 suits 2 cores).",
 )
 @click.option(
+    "--threads", type=int, help="Torch threads per local worker (default: the cores shared among workers)."
+)
+@click.option(
     "--retrain", is_flag=True, help="Ignore the grid's zoo: train every run (zoo entries as the zoo does)."
 )
 @click.option(
     "--stale", type=click.Choice(["retrain", "refuse"]), default="retrain", show_default=True,
     help="A zoo entry whose fingerprint no longer matches the code: train the run again, or fail its cells.",
 )  # fmt: skip
-def run(grid_file: str, out: Path, executor: str, scheduler: str | None, workers: int, retrain: bool,
-        stale: str) -> None:  # fmt: skip
+def run(grid_file: str, out: Path, executor: str, scheduler: str | None, workers: int, threads: int | None,
+        retrain: bool, stale: str) -> None:  # fmt: skip
     """Train every run of GRID_FILE once and evaluate all its cells into OUT (cells.parquet/csv).
 
     Runs that are current entries of the grid's zoo are evaluated without training. Exits 2 when
     any cell failed, after storing all the others."""
     if workers < 1:
         raise UsageError(f"workers: must be >= 1, got {workers}", field="workers")
+    if threads is not None and threads < 1:
+        raise UsageError(f"threads: must be >= 1, got {threads}", field="threads")
     grid = load_grid(grid_file)
     grid.cells()  # every impossible combination fails here, before any training
     if executor == "dask" and not scheduler:
         raise UsageError("scheduler: --executor dask needs --scheduler ADDR", field="scheduler")
     prepared = {} if grid.zoo is None or retrain else zoo_checkpoints(grid, stale)
-    with make_executor(executor, workers=workers, scheduler=scheduler) as pool:
+    with make_executor(executor, workers=workers, scheduler=scheduler, threads=threads) as pool:
         df = run_grid(grid, out, partial(train_run, zoo=grid.zoo), evaluate_cell, executor=pool,
                       prepared=prepared)  # fmt: skip
     failed = df["error"].notna() & (df["error"] != "")

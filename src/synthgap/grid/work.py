@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from synthgap.grid.spec import CLEAN, REAL, Cell, Run, coordinate_seed
 
@@ -84,6 +85,7 @@ def evaluate_cell(cell: Cell, checkpoint: Path) -> dict[str, Any]:
     scores = evaluate(model, test.images, test.texts, case_sensitive, timing=cell.perturbation == CLEAN)
     keep = ("n", "recognition_rate", "char_accuracy", "ms_per_captcha_batch1", "ms_per_captcha_batch256")
     metrics = {k: scores[k] for k in keep if k in scores}
+    metrics["torch_threads"] = torch.get_num_threads()  # the timings depend on it
     if cell.perturbation == REAL:
         metrics["real_path"] = str(cell.real_path)
         metrics["real_skip_look"] = cell.real_skip_look
