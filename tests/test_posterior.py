@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -266,19 +267,41 @@ def test_posterior_command_writes_table_and_panel(tmp_path, checkpoint):
     assert run["likelihood"] == "letters" and run["epsilon"] >= 1e-4  # fitted, and recorded
 
 
-@pytest.mark.parametrize("case", ["missing image", "unknown checkpoint", "bad M", "bad epsilon"])
+CASES = [
+    "missing image",
+    "not an image",
+    "unknown checkpoint",
+    "no prior",
+    "bad M",
+    "bad sigma",
+    "bad epsilon",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
 def test_posterior_command_rejects_bad_input(tmp_path, checkpoint, case):
-    image = tmp_path / "x.png"
+    image, text = tmp_path / "x.png", tmp_path / "notes.png"
     Image.fromarray(np.full((50, 200), 255, np.uint8)).save(image)
-    args = {
-        "missing image": [str(checkpoint), str(tmp_path / "nope.png")],
-        "unknown checkpoint": [str(tmp_path / "no_ckpt"), str(image)],
-        "bad M": [str(checkpoint), str(image), "-M", "0"],
-        "bad epsilon": [str(checkpoint), str(image), "--likelihood", "letters", "--epsilon", "0"],
+    text.write_text("not a PNG")
+    real_trained = tmp_path / "real_ckpt"  # trained on real images: no generator to be its prior
+    shutil.copytree(checkpoint, real_trained)
+    config = json.loads((real_trained / "config.json").read_text())
+    (real_trained / "config.json").write_text(json.dumps({**config, "style": None}))
+    args, field = {
+        "missing image": ([str(checkpoint), str(tmp_path / "nope.png")], "image"),
+        "not an image": ([str(checkpoint), str(text)], "notes.png"),
+        "unknown checkpoint": ([str(tmp_path / "no_ckpt"), str(image)], "no_ckpt"),
+        "no prior": ([str(real_trained), str(image)], "--style"),
+        "bad M": ([str(checkpoint), str(image), "-M", "0"], "M:"),
+        "bad sigma": ([str(checkpoint), str(image), "--sigma", "0"], "sigma:"),
+        "bad epsilon": (
+            [str(checkpoint), str(image), "--likelihood", "letters", "--epsilon", "0"],
+            "epsilon:",
+        ),
     }[case]
     r = synthgap("posterior", *args, "--out", str(tmp_path / "out"))
     assert r.returncode == 2, r.stderr
-    assert r.stderr.count("\n") == 1 and "error" in r.stderr
+    assert r.stderr.count("\n") == 1 and "error" in r.stderr and field in r.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -50,7 +50,8 @@ def posterior(checkpoint, images, m, likelihood, sigma, epsilon, ess_target, dim
 
     Writes OUT/posterior.csv (per image and rank: string, probability, ESS, log evidence, the
     model's own prediction and confidence), OUT/posterior.png (a panel like the paper's Figure 4)
-    and OUT/run.json (the command's settings).
+    and OUT/run.json (the command's settings). Images of any size and mode are read as real sets
+    are (gray, resized to 200x50): real captchas come in their site's size.
     """
     import torch
 
