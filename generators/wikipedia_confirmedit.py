@@ -203,13 +203,21 @@ def wobbly_copy(ink, origin, side, f, p, angle, wob, rng):
         rng.uniform(-wob / 2, wob / 2, rows.size)
     )
     m = int(np.abs(shift).max()) + 2
-    qy, qx = np.mgrid[oy - m : oy + h + m, ox - m : ox + w + m].astype(np.float32)
-    r = np.clip(np.rint(-sin * (qx - c) + cos * (qy - c) + c), 0, side + 1).astype(np.int64)
-    s = shift[r].astype(np.float32)
+    # the neighbourhood's coordinates as a row and a column, broadcast: the same float32 operations
+    # element by element as on full coordinate grids, without building them
+    qx = np.arange(ox - m, ox + w + m, dtype=np.float32)[None, :]
+    qy = np.arange(oy - m, oy + h + m, dtype=np.float32)[:, None]
+    r = -sin * (qx - c) + cos * (qy - c)
+    r += c
+    np.rint(r, out=r)
+    np.clip(r, 0, side + 1, out=r)
+    s = shift.astype(np.float32)[r.astype(np.intp)]
     out = cv2.remap(
         ink, qx - s * cos - ox, qy - s * sin - oy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
     )
-    out = np.clip(2.0 * out - cv2.filter2D(out, -1, SHARPEN, borderType=cv2.BORDER_CONSTANT), 0.0, 1.0)
+    sharp = 2.0 * out
+    sharp -= cv2.filter2D(out, -1, SHARPEN, borderType=cv2.BORDER_CONSTANT)
+    out = np.clip(sharp, 0.0, 1.0, out=sharp)
     return _crop(out, (oy - m, ox - m))
 
 
