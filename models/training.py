@@ -62,11 +62,65 @@ def default_workers(device: torch.device) -> int:
     return max(1, cores - (device.type == "cpu"))
 
 
-def configure_threads(device: torch.device, workers: int) -> int:
-    """Torch threads = cores the render workers leave free (at least 1), so nobody oversubscribes."""
+def configure_threads(device: torch.device, workers: int, threads: int | None = None) -> int:
+    """Torch threads = ``threads``, or the cores the render workers leave free (at least 1)."""
     if device.type == "cpu":
-        torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) - workers))
+        torch.set_num_threads(threads or max(1, len(os.sched_getaffinity(0)) - workers))
     return torch.get_num_threads()
+
+
+def train_step(net: Recognizer, opt: torch.optim.Optimizer, batch, device: torch.device, bf16: bool):
+    """One optimisation step on ``batch`` (images, texts, latent indices); the loss and outputs."""
+    images_b, texts_b, lidx = batch
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        loss, outputs = net.loss(net.preprocess(images_b), net.targets(texts_b, lidx))
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+    opt.step()
+    return loss, outputs
+
+
+def measure_split(net: Recognizer, batch, render_s: float, bf16: bool, steps: int = 3) -> dict[str, Any]:
+    """Render processes and torch threads for a CPU training run, chosen from a measurement.
+
+    ``render_s``: seconds to render ``batch`` in one process. A copy of ``net`` takes ``steps``
+    timed steps (after one warm-up) on ``batch`` at each candidate thread count (the random state
+    is restored, so the run trains as it would have). Each split of the cores predicts samples/s:
+    W render processes beside T = cores - W threads give min(W / render, 1 / step_T); no render
+    process gives 1 / (render + step_cores), rendering inline. Small networks on few cores are
+    limited by the network, not the renders: there all cores go to torch.
+    """
+    import copy
+
+    cores = len(os.sched_getaffinity(0))
+    n = len(batch[1])
+    splits = sorted({(0, cores)} | {(w, cores - w) for w in (1, 2, 4, 8, 16, 32) if w < cores})
+    step_s: dict[int, float] = {}
+    before = torch.get_num_threads()
+    with torch.random.fork_rng():
+        probe = copy.deepcopy(net)
+        opt = torch.optim.Adam(probe.parameters(), lr=0.0)
+        for threads in sorted({t for _, t in splits}):
+            torch.set_num_threads(threads)
+            train_step(probe, opt, batch, torch.device("cpu"), bf16)
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                train_step(probe, opt, batch, torch.device("cpu"), bf16)
+            step_s[threads] = (time.perf_counter() - t0) / steps
+    torch.set_num_threads(before)
+    rates = {
+        (w, t): n / (render_s + step_s[t]) if w == 0 else min(w * n / render_s, n / step_s[t])
+        for w, t in splits
+    }
+    workers, threads = max(rates, key=lambda k: (rates[k], k[0]))
+    return {
+        "workers": workers,
+        "threads": threads,
+        "render_ms_per_sample": round(1000 * render_s / n, 3),
+        "step_ms_per_sample": {str(t): round(1000 * v / n, 3) for t, v in step_s.items()},
+        "predicted_samples_per_s": {f"{w}+{t}": round(r, 1) for (w, t), r in rates.items()},
+    }
 
 
 def latent_indices(gen_latents: dict[str, list], latents: list) -> np.ndarray:
@@ -381,6 +435,7 @@ def train(
     if bf16 and not bf16_supported(dev):
         raise UsageError("bf16: this CPU has no bfloat16 support (AVX512-BF16 or AMX); train in float32",
                          field="bf16")  # fmt: skip
+    measure = workers is None and dev.type == "cpu" and style is not None  # split chosen by measure_split
     workers = default_workers(dev) if workers is None else workers
     threads = configure_threads(dev, workers)
     meta: dict[str, Any] = {
@@ -430,6 +485,14 @@ def train(
     lr = lr if lr is not None else net.default_lr[size]
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     if style is not None:
+        if measure:
+            state = _worker_state(gen, net.input_hw)
+            _render(stream_seed(seed, TRAIN), 0, batch_size, state)  # fills this process's glyph caches
+            t = time.perf_counter()
+            probe = _render(stream_seed(seed, TRAIN), batch_size, batch_size, state)
+            meta["split"] = measure_split(net, probe, time.perf_counter() - t, bf16)
+            workers = meta["split"]["workers"]
+            threads = configure_threads(dev, workers, meta["split"]["threads"])
         source = SyntheticBatches(gen, seed, batch_size, net.input_hw, workers, cache)
     else:
         source = RealBatches(images[tr], [labels[i] for i in tr], seed, batch_size, net.input_hw)
@@ -443,13 +506,8 @@ def train(
             rate = lr * schedule.factor(step, time.time() - t0)
             for group in opt.param_groups:
                 group["lr"] = rate
-            images_b, texts_b, lidx = source.batch(step)
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-                loss, outputs = net.loss(net.preprocess(images_b), net.targets(texts_b, lidx))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
-            opt.step()
+            images_b, texts_b, lidx = batch = source.batch(step)
+            loss, outputs = train_step(net, opt, batch, dev, bf16)
             step, seen = step + 1, seen + len(texts_b)
             losses.append(loss.item())
             if step % 10 == 1:

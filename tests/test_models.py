@@ -12,7 +12,7 @@ from synthgap.generators import create_generator
 from synthgap.models import create_model, list_models
 from synthgap.models.checkpoint import load_checkpoint, save_checkpoint
 from synthgap.models.paper_lstm import PaperLstm
-from synthgap.models.training import SyntheticBatches, bf16_supported, latent_indices, train
+from synthgap.models.training import SyntheticBatches, bf16_supported, latent_indices, measure_split, train
 
 TINY = {"charset": "abc", "lengths": (2, 3), "sizes": (26, 27)}
 
@@ -177,6 +177,39 @@ def test_paper_lstm_learning_curve_follows_every_head(tmp_path):
     heads = [c for c in curve.columns if c.startswith("acc_")]
     assert heads == ["acc_L", "acc_font", "acc_size", "acc_kerning", "acc_c1", "acc_c2", "acc_c3"]
     assert len(curve) == 2 and curve[heads].ge(0).all().all() and curve[heads].le(1).all().all()
+
+
+def test_measured_split_follows_the_render_cost_and_leaves_the_run_as_it_was():
+    import os
+
+    gen = tiny_gen()
+    model = build("crnn_ctc", gen).train()
+    images, texts, lidx = batch(gen, 8)
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    torch.manual_seed(5)
+    slow = measure_split(model, (images, texts, lidx), render_s=100.0, bf16=False, steps=1)
+    after = torch.rand(3)
+    torch.manual_seed(5)
+    assert torch.equal(after, torch.rand(3))  # the probe's dropout draws did not move the stream
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in weights.items())  # a copy trained
+    cores = len(os.sched_getaffinity(0))
+    # renders at 12.5 s a sample: every core that can render does, the network gets what is left
+    assert slow["workers"] == max(w for w in (1, 2, 4, 8, 16, 32) if w < cores) if cores > 1 else 0
+    assert slow["threads"] == cores - slow["workers"] and slow["render_ms_per_sample"] == 12500.0
+    rates = slow["predicted_samples_per_s"]
+    assert rates[f"{slow['workers']}+{slow['threads']}"] == max(rates.values())
+    free = measure_split(model, (images, texts, lidx), render_s=1e-9, bf16=False, steps=1)
+    # free renders: the split whose thread count stepped fastest
+    fastest = min(free["step_ms_per_sample"], key=free["step_ms_per_sample"].get)
+    assert free["threads"] == int(fastest)
+
+
+def test_training_on_cpu_without_a_worker_count_records_the_split_it_measured(tmp_path):
+    out = train(tmp_path / "ck", model="crnn_ctc", style="wikipedia", overrides=TINY, steps=2, batch_size=8,
+                val_n=8, val_every=2, progress=False)  # fmt: skip
+    meta = load_checkpoint(out).meta
+    assert (meta["workers"], meta["torch_threads"]) == (meta["split"]["workers"], meta["split"]["threads"])
+    assert meta["split"]["render_ms_per_sample"] > 0 and meta["steps"] == 2
 
 
 def test_checkpoint_roundtrip_gives_identical_predictions(tmp_path):
