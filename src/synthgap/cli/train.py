@@ -73,7 +73,11 @@ def parse_hw(ctx, param, value: str | None) -> tuple[int, int] | None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--batch-size", type=int, help="Batch size (default: the model's, per size).")
 @click.option("--lr", type=float, help="Adam learning rate (default: the model's, per size).")
-@click.option("--workers", type=int, help="Render processes (default: cores - 1 on CPU).")
+@click.option(
+    "--workers", type=int,
+    help="Render processes (default on CPU: the split of the cores between render processes and torch "
+    "threads that a short measurement finds fastest, recorded in the checkpoint; on GPU: all cores).",
+)  # fmt: skip
 @click.option(
     "--cache", type=int, default=0, show_default=True,
     help="Bounded pool of N rendered samples, reused while workers refresh it (0: every sample fresh).",
