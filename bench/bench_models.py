@@ -14,7 +14,7 @@ import torch
 from synthgap.generators import create_generator
 from synthgap.models import create_model, list_models
 from synthgap.models.base import resize_batch
-from synthgap.models.training import SyntheticBatches, latent_indices
+from synthgap.models.training import SyntheticBatches, latent_indices, train_step
 
 
 @pytest.fixture(scope="module")
@@ -42,20 +42,17 @@ BF16 = pytest.param(
 @pytest.mark.parametrize("name", list_models())
 @pytest.mark.parametrize("precision", ["fp32", BF16])
 def test_train_step_batch128(benchmark, data, name, precision):
-    """bf16: the forward pass under bfloat16 autocast, as ``train --bf16`` does."""
+    """The training loop's step (``train_step``: forward, backward, clipping, Adam), channels-last
+    as in training; bf16: the forward pass under bfloat16 autocast, as ``train --bf16`` does. The
+    network's samples/s on one thread is in the benchmark's extra info."""
     _, images, texts, lidx, _ = data
-    model = build(name, data)
+    model = build(name, data).to(memory_format=torch.channels_last).train()
     small = resize_batch(images[:128], model.input_hw)  # workers hand over images already downscaled
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-
-    def step():
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            loss, _ = model.loss(model.preprocess(small), model.targets(texts[:128], lidx[:128]))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    benchmark.pedantic(step, rounds=10, warmup_rounds=2)
+    batch = (small, texts[:128], lidx[:128])
+    benchmark.pedantic(train_step, args=(model, opt, batch, torch.device("cpu"), precision == "bf16"),
+                       rounds=10, warmup_rounds=2)  # fmt: skip
+    benchmark.extra_info["samples_per_s"] = round(128 / benchmark.stats.stats.min, 1)
 
 
 @pytest.mark.parametrize("name", list_models())
