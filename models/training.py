@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import time
 from collections import deque
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from synthgap import metrics, versions
-from synthgap.errors import UsageError
+from synthgap.errors import UsageError, WorkerError
 from synthgap.generators import Generator, create_generator
 from synthgap.io import check_writable_dir
 from synthgap.models import create_model
@@ -197,9 +197,15 @@ class SyntheticBatches:
         while len(self.queue) < self.ahead:
             self._submit()
         item = self.queue.popleft()
-        self._submit()
+        try:
+            self._submit()
+            batch = item.result() if isinstance(item, Future) else _render(*item)
+        except BrokenExecutor as e:
+            raise WorkerError(
+                f"a render worker died (killed, or out of memory?) at sample {self.rendered}: {e}"
+            ) from None
         self.rendered += self.batch_size
-        return item.result() if isinstance(item, Future) else _render(*item)
+        return batch
 
     def batch(self, step: int) -> tuple[np.ndarray, list[str], np.ndarray]:
         if not self.cache:

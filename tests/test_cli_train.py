@@ -178,3 +178,19 @@ def test_training_log_to_a_pipe_has_plain_lines_not_a_bar_per_step(tmp_path):
             "--out", str(tmp_path / "ck"))  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "\r" not in r.stderr and "train: done at step 3/3 " in r.stderr
+
+
+def test_train_stops_with_one_line_and_exit_1_when_a_render_worker_dies(tmp_path, monkeypatch):
+    from synthgap.errors import WorkerError
+    from synthgap.models import training
+
+    def dead(self, step):
+        raise WorkerError("a render worker died (killed, or out of memory?) at sample 0: gone")
+
+    monkeypatch.setattr(training.SyntheticBatches, "batch", dead)
+    r = run("train", *TINY, "--model", "crnn_ctc", "--steps", "3", "--batch-size", "8", "--workers", "0",
+            "--out", str(tmp_path / "ck"))  # fmt: skip
+    assert r.returncode == 1 and r.stderr.strip().splitlines()[-1].startswith(
+        "synthgap: error: a render worker"
+    )
+    assert "Traceback" not in r.stderr and not (tmp_path / "ck").exists()

@@ -306,6 +306,24 @@ def test_synthetic_batches_are_fresh_and_worker_independent():
     assert np.array_equal(a[1][0].shape, (4, 32, 128)) and ref.shape == (4, 50, 200)
 
 
+def test_a_render_worker_that_dies_stops_training_with_a_clear_error():
+    import os
+    import signal
+
+    from synthgap.errors import WorkerError
+
+    pooled = SyntheticBatches(tiny_gen(), 5, 4, (32, 128), workers=1)
+    try:
+        pooled.batch(0)
+        for pid in list(pooled.pool._processes):
+            os.kill(pid, signal.SIGKILL)
+        with pytest.raises(WorkerError, match=r"render worker died .* at sample \d+"):
+            for step in range(1, 50):  # batches rendered before the kill may still come
+                pooled.batch(step)
+    finally:
+        pooled.close()
+
+
 def test_cache_mode_draws_batches_from_the_bounded_pool():
     gen = tiny_gen()
     fresh = SyntheticBatches(gen, 5, 4, (32, 128), workers=0)

@@ -7,7 +7,7 @@ import warnings
 
 import click
 
-from synthgap.errors import UsageError
+from synthgap.errors import UsageError, WorkerError
 from synthgap.realdata import RealDataWarning
 
 
@@ -33,6 +33,9 @@ def main() -> None:
     except UsageError as e:
         click.echo(f"synthgap: error: {e}", err=True)
         sys.exit(2)
+    except WorkerError as e:
+        click.echo(f"synthgap: error: {e}", err=True)
+        sys.exit(1)
 
 
 from synthgap.cli import (  # noqa: E402,F401  (they register their commands)
