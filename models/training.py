@@ -69,15 +69,22 @@ def configure_threads(device: torch.device, workers: int, threads: int | None = 
     return torch.get_num_threads()
 
 
-def train_step(net: Recognizer, opt: torch.optim.Optimizer, batch, device: torch.device, bf16: bool):
-    """One optimisation step on ``batch`` (images, texts, latent indices); the loss and outputs."""
+def train_step(net: Recognizer, opt: torch.optim.Optimizer, batch, device: torch.device, bf16: bool,
+               seconds: dict[str, float] | None = None):  # fmt: skip
+    """One optimisation step on ``batch`` (images, texts, latent indices); the loss and outputs.
+    ``seconds`` accumulates the time of the forward and of the backward pass with the update."""
+    t0 = time.perf_counter()
     images_b, texts_b, lidx = batch
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         loss, outputs = net.loss(net.preprocess(images_b), net.targets(texts_b, lidx))
+    t1 = time.perf_counter()
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
     opt.step()
+    if seconds is not None:
+        seconds["forward"] += t1 - t0
+        seconds["backward"] += time.perf_counter() - t1
     return loss, outputs
 
 
@@ -504,6 +511,7 @@ def train(
         source = RealBatches(images[tr], [labels[i] for i in tr], seed, batch_size, net.input_hw)
 
     t0, step, seen, acc, val, losses = time.time(), 0, 0, 0.0, {}, []
+    seconds = dict.fromkeys(("batch_wait", "forward", "backward", "validate"), 0.0)  # where the time went
     curve: list[dict[str, float]] = []
     best_state = None
     bar = progress_bar(desc or "train", total=steps, enabled=progress, leave=desc is None)
@@ -512,15 +520,19 @@ def train(
             rate = lr * schedule.factor(step, time.time() - t0)
             for group in opt.param_groups:
                 group["lr"] = rate
+            t_wait = time.perf_counter()
             images_b, texts_b, lidx = batch = source.batch(step)
-            loss, outputs = train_step(net, opt, batch, dev, bf16)
+            seconds["batch_wait"] += time.perf_counter() - t_wait
+            loss, outputs = train_step(net, opt, batch, dev, bf16, seconds)
             step, seen = step + 1, seen + len(texts_b)
             losses.append(loss.item())
             if step % 10 == 1:
                 batch_acc = metrics.recognition_rate(net.decode(outputs.detach()), texts_b, case_sensitive)
                 acc = batch_acc if step == 1 else 0.8 * acc + 0.2 * batch_acc
             if step % val_every == 0:
+                t_val = time.perf_counter()
                 val = validate(net, val_images, val_texts, case_sensitive, val_lidx)
+                seconds["validate"] += time.perf_counter() - t_val
                 if schedule.observe(val_score(val), val["loss"]) and plateau is not None:
                     best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
                     best_step = step
@@ -554,6 +566,7 @@ def train(
         model=model, lr=lr, steps=step, wall_s=round(wall, 2), samples_seen=seen,
         samples_rendered=source.rendered, samples_per_s=round(seen / wall, 1), case_sensitive=case_sensitive,
         device=str(dev), workers=workers, torch_threads=threads, val_n=len(val_texts), val=val,
+        time_s={k: round(v, 3) for k, v in seconds.items()},  # on a GPU, forward time shows in backward
         val_every=val_every, stop=schedule.stop_reason, plateau=asdict(plateau) if plateau else None,
         versions=versions(),
     )  # fmt: skip
