@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from scipy.stats import binomtest
 
 from synthgap.report import CONVERGED, NOT_CONVERGED
 
@@ -25,7 +26,7 @@ COLUMNS = {("clean", 0): "clean", ("gaussian_noise", 2): "noise sigma=5", ("kern
 
 #: what Le et al. (2017) report for their CNN + LSTM on Wikipedia (Section IV-A), beside our rows
 PAPER = {"style": "wikipedia (paper)", "model": "CNN + LSTM", "variant": "plain", "clean": 93.6,
-         "noise sigma=5": 24.0, "kerning +1 px": 65.2, "real % (n)": "~0 (500)"}  # fmt: skip
+         "noise sigma=5": 24.0, "kerning +1 px": 65.2, "real % [95 % CI] (n)": "~0 (500)"}  # fmt: skip
 
 
 def headline(folder: Path, make: str = "quick") -> str:
@@ -36,8 +37,8 @@ def headline(folder: Path, make: str = "quick") -> str:
     df = df.assign(test=[COLUMNS[(p, s)] for p, s in zip(df["perturbation"], df["severity"], strict=True)])
     table = df.pivot_table(index=["style", "model", "variant"], columns="test", values="recognition_rate")
     table = (100 * table[list(COLUMNS.values())]).round(1).reset_index()
-    table["real % (n)"] = [
-        f"{100 * real.loc[k, 'recognition_rate']:.1f} ({int(real.loc[k, 'n'])})" if k in real.index else ""
+    table["real % [95 % CI] (n)"] = [
+        real_cell(real.loc[k, "recognition_rate"], int(real.loc[k, "n"])) if k in real.index else ""
         for k in zip(table["style"], table["model"], table["variant"], strict=True)
     ]
     table["status"] = [NOT_CONVERGED if c < 100 * CONVERGED else "" for c in table["clean"]]
@@ -56,6 +57,12 @@ def headline(folder: Path, make: str = "quick") -> str:
         + "the 20 wikipedia samples; "
         "last row: what the paper reports, for comparison:\n\n" + table.to_markdown(index=False)
     )
+
+
+def real_cell(rate: float, n: int) -> str:
+    """Recognition on a real set with its Wilson 95 % interval: the samples are small (20 wikipedia)."""
+    lo, hi = binomtest(round(rate * n), n).proportion_ci(0.95, method="wilson")
+    return f"{100 * rate:.1f} [{100 * lo:.0f}, {100 * hi:.0f}] ({n})"
 
 
 def pct(rate: float) -> str:
