@@ -175,7 +175,7 @@ class WikipediaConfirmEdit(Generator):
 
 def _crop(cov: np.ndarray, origin: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
     """The ink's bounding box (value > 0.002) and its origin in canvas coordinates."""
-    x, y, w, h = cv2.boundingRect((cov > 0.002).view(np.uint8))  # of the nonzero mask: 2x numpy's max
+    x, y, w, h = ops.ink_box(cov, 0.002)
     if w == 0:
         return cov[:1, :1] * 0, origin
     return cov[y : y + h, x : x + w], (origin[0] + y, origin[1] + x)
