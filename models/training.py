@@ -96,7 +96,9 @@ def measure_split(net: Recognizer, batch, render_s: float, bf16: bool, steps: in
     is restored, so the run trains as it would have). Each split of the cores predicts samples/s:
     W render processes beside T = cores - W threads give min(W / render, 1 / step_T); no render
     process gives 1 / (render + step_cores), rendering inline. Small networks on few cores are
-    limited by the network, not the renders: there all cores go to torch.
+    limited by the network, not the renders: there all cores go to torch. Measured once, before
+    the first step: load that comes later is not seen, and torch on every core beside another busy
+    process runs many times slower (12x measured), so share a machine with ``workers`` given.
     """
     import copy
 
