@@ -138,6 +138,8 @@ def test_coverage_of_a_calibrated_forecaster_is_its_sets_mass_not_their_level(tm
     assert np.allclose(t["coverage"], t["mass"], atol=0.025)  # on the diagonal of the curve
     assert t["coverage"].iloc[0] > t["level"].iloc[0] + 0.3  # at 0.1 the set is the top string
     fig = plot_coverage({"clean": t}, "test")
-    assert [line.get_label() for line in fig.axes[0].lines] == ["calibrated", "clean (n=3000)"]
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert labels == ["nominal level", "clean (n=3000): coverage", "clean: claimed mass"]
+    assert np.allclose(fig.axes[0].lines[1].get_ydata(), t["coverage"])
     fig.savefig(tmp_path / "c.png")
     assert (tmp_path / "c.png").stat().st_size > 1000

@@ -106,8 +106,10 @@ def test_posterior_figures_sum_each_kind_of_test_set(cells, tmp_path):
     fig = coverage_figure(cells)
     assert len(fig.axes) == 4  # (a, b) x (plain, elastic)
     curves = {line.get_label(): line.get_ydata() for line in fig.axes[0].lines}
-    assert curves["clean (n=2)"].tolist() == [1.0] * 10 and curves["real (n=2)"].tolist() == [0.0] * 10
-    assert curves["perturbed (n=4)"].tolist() == [0.5] * 10  # two noise cells summed
+    assert curves["clean (n=2): coverage"].tolist() == [1.0] * 10
+    assert curves["real (n=2): coverage"].tolist() == [0.0] * 10
+    assert curves["perturbed (n=4): coverage"].tolist() == [0.5] * 10  # two noise cells summed
+    assert curves["real: claimed mass"][:6].tolist() == pytest.approx([0.7] * 6)  # {ab} up to level 0.7
     names = [p.name for p in figures(cells, tmp_path)]
     assert {"posterior_reliability.png", "posterior_coverage.png"} <= set(names)
 

@@ -223,18 +223,23 @@ def plot_reliability(t: pd.DataFrame, title: str | None = None, ax_pair=None) ->
 
 
 def plot_coverage(tables: dict[str, pd.DataFrame], title: str | None = None, ax=None) -> Figure:
-    """Coverage of credible sets against their mean mass, a line per ``tables`` key (a
-    ``coverage_table`` each, labelled with its captcha count; a point per nominal level), against
-    the diagonal a calibrated posterior follows. Points gather where the sets are the top string."""
+    """Coverage of credible sets against their nominal level, a colour per ``tables`` key (a
+    ``coverage_table`` each, labelled with its captcha count): solid, how often the sets held the
+    truth; dotted, the probability they claimed (their mean mass). A calibrated posterior's two
+    lines coincide; a solid line under its dotted one is overconfidence. The mass is what to
+    compare with, not the level: the smallest set over discrete strings overshoots its level."""
     if ax is None:
         fig = Figure(figsize=(4.2, 4.0), layout="constrained")
         ax = fig.subplots()
     else:
         fig = ax.figure
-    ax.plot([0, 1], [0, 1], "k--", lw=1, label="calibrated")
-    for name, t in tables.items():
-        ax.plot(t["mass"], t["coverage"], marker="o", ms=3, label=f"{name} (n={int(t['n'].iloc[0])})")
-    ax.set(xlim=(0, 1.02), ylim=(0, 1.02), xlabel="mean mass of the credible set",
-           ylabel="coverage of the truth", title=title)  # fmt: skip
-    ax.legend(loc="lower right", fontsize=7)
+    ax.plot([0, 1], [0, 1], color="0.6", lw=1, label="nominal level")
+    for i, (name, t) in enumerate(tables.items()):
+        colour = f"C{i}"
+        ax.plot(t["level"], t["coverage"], marker="o", ms=3, color=colour,
+                label=f"{name} (n={int(t['n'].iloc[0])}): coverage")  # fmt: skip
+        ax.plot(t["level"], t["mass"], ls=":", color=colour, label=f"{name}: claimed mass")
+    ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="nominal level of the credible set", ylabel="probability",
+           title=title)  # fmt: skip
+    ax.legend(loc="lower right", fontsize=6)
     return fig
