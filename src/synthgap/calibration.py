@@ -122,11 +122,12 @@ def coverage_counts(
     posteriors, truths = list(posteriors), list(truths)
     if not posteriors or len(posteriors) != len(truths):
         raise ValueError(f"need as many posteriors as truths (> 0), got {len(posteriors)} and {len(truths)}")
+    probs = [dict(zip(s, p, strict=True)) for s, p in posteriors]
     hits, mass = [], []
     for a in levels:
-        sets = [(credible_set(s, p, a), dict(zip(s, p, strict=True))) for s, p in posteriors]
-        hits.append(sum(t in cs for (cs, _), t in zip(sets, truths, strict=True)))
-        mass.append(float(sum(sum(probs[s] for s in cs) for cs, probs in sets)))
+        sets = [credible_set(s, p, a) for s, p in posteriors]
+        hits.append(sum(t in cs for cs, t in zip(sets, truths, strict=True)))
+        mass.append(float(sum(sum(pr[s] for s in cs) for cs, pr in zip(sets, probs, strict=True))))
     return {"level": [float(a) for a in levels], "hits": hits, "mass": mass, "n": len(truths)}
 
 
