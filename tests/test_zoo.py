@@ -110,6 +110,9 @@ def test_edited_weights_make_the_entry_broken_naming_the_file(zoo_copy):
         (SPEC.replace("max_steps = 6", "max_steps = 0"), "plateau.max_steps"),
         (SPEC + "\n[[override]]\nmodel = 'crnn_ctc'\nbf16 = 1\n", "override[0].bf16"),
         ("styles = [", "zoo"),
+        (SPEC + "\n[[more]]\nstyles = ['nope']\n", "more[0].styles"),
+        (SPEC + "\n[[more]]\nseeds = [1]\n", "more[0].seeds"),
+        (SPEC.replace("[train]", "more = 1\n[train]"), "more"),
     ],
 )
 def test_bad_spec_is_an_error_naming_file_and_field(tmp_path, text, field):
@@ -117,6 +120,22 @@ def test_bad_spec_is_an_error_naming_file_and_field(tmp_path, text, field):
     with pytest.raises(UsageError) as e:
         load_zoo(tmp_path)
     assert str(tmp_path / "zoo.toml") in str(e.value) and e.value.field == field
+
+
+def test_more_tables_add_products_with_the_top_level_axes(tmp_path):
+    more = '\n[[more]]\nstyles = ["wikipedia_confirmedit", "wikipedia"]\nvariants = ["plain", "elastic"]\n'
+    (tmp_path / "zoo.toml").write_text(SPEC + more + "\n[[override]]\nvariant = 'elastic'\nval_n = 8\n")
+    zoo = load_zoo(tmp_path)
+    names = [e.name for e in zoo.entries]
+    assert names == [
+        "wikipedia-plain-crnn_ctc-cpu-s0",  # the top level's product first
+        "wikipedia_confirmedit-plain-crnn_ctc-cpu-s0",
+        "wikipedia_confirmedit-elastic-crnn_ctc-cpu-s0",
+        "wikipedia-elastic-crnn_ctc-cpu-s0",  # wikipedia plain is named twice, listed once
+    ]
+    settings = {e.name: dict(e.settings) for e in zoo.entries}
+    assert settings["wikipedia_confirmedit-elastic-crnn_ctc-cpu-s0"]["val_n"] == 8  # overrides apply
+    assert settings["wikipedia_confirmedit-plain-crnn_ctc-cpu-s0"]["val_n"] == 16
 
 
 def test_cli_list_and_missing_zoo(zoo_copy, tmp_path):

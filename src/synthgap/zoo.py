@@ -2,8 +2,9 @@
 
 A zoo is a folder (``results/zoo/``) holding
 
-- ``zoo.toml``: which entries exist (styles x variants x models x sizes x seeds) and how each is
-  trained (defaults, then ``[[override]]`` tables matched on style / variant / model / size);
+- ``zoo.toml``: which entries exist (styles x variants x models x sizes x seeds, and the products
+  of ``[[more]]`` tables, whose missing axes are the top level's) and how each is trained
+  (defaults, then ``[[override]]`` tables matched on style / variant / model / size);
 - one folder per entry, ``<style>-<variant>-<model>-<size>-s<seed>/``: ``model.safetensors``
   (float16, no pickle), ``config.json`` (what ``synthgap eval`` loads), ``curve.csv`` (the learning
   curve) and ``record.json`` (command, seeds, steps, wall time, precision, samples/s, test scores,
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import shutil
 import time
@@ -48,6 +50,8 @@ INDEX_COLUMNS = [
 TRAIN_KEYS: dict[str, Any] = {"lr": None, "batch_size": None, "bf16": False, "val_n": 1000, "val_every": 500}
 PLATEAU_KEYS = {f.name for f in dataclasses.fields(Plateau)}
 MATCH_KEYS = ("style", "variant", "model", "size")
+#: the axes of a product of entries (the top level and each ``[[more]]`` table)
+AXES = ("styles", "variants", "models", "sizes")
 #: below this clean recognition a model has not learned to read the style; tables say so
 CONVERGED = 0.5
 
@@ -110,9 +114,6 @@ def _fail(path: Path, field: str, why: str) -> UsageError:
 
 def load_zoo(root: str | Path) -> Zoo:
     """Read and check ``root/zoo.toml`` (names against the registries, settings by type)."""
-    from synthgap.generators import list_generators
-    from synthgap.models import list_models
-
     root = Path(root)
     path = root / SPEC
     try:
@@ -121,20 +122,22 @@ def load_zoo(root: str | Path) -> Zoo:
         raise UsageError(f"zoo: cannot read {path} ({e.strerror})", field="zoo") from None
     except tomllib.TOMLDecodeError as e:
         raise _fail(path, "zoo", f"not valid TOML ({e})") from None
-    known = {"styles", "variants", "models", "sizes", "seeds", "test_size", "train", "override"}
+    known = {"styles", "variants", "models", "sizes", "seeds", "test_size", "train", "override", "more"}
     unknown = set(doc) - known
     if unknown:
         raise _fail(path, sorted(unknown)[0], f"unknown key; known: {', '.join(sorted(known))}")
-    axes = {}
-    for key, registry in (("styles", list_generators()), ("variants", VARIANTS), ("models", list_models()),
-                          ("sizes", ("cpu", "paper"))):  # fmt: skip
-        values = doc.get(key)
-        if not isinstance(values, list) or not values:
-            raise _fail(path, key, "must be a non-empty list of names")
-        for v in values:
-            if v not in registry:
-                raise _fail(path, key, f"unknown name {v!r}; known: {', '.join(sorted(registry))}")
-        axes[key] = values
+    products = [_axes(doc, path, "")]
+    more = doc.get("more", [])
+    if not isinstance(more, list):
+        raise _fail(path, "more", "must be an array of tables ([[more]])")
+    for i, table in enumerate(more):
+        where = f"more[{i}]"
+        if not isinstance(table, dict):
+            raise _fail(path, where, "must be a table")
+        unknown = set(table) - set(AXES)
+        if unknown:
+            raise _fail(path, f"{where}.{sorted(unknown)[0]}", f"unknown key; known: {', '.join(AXES)}")
+        products.append(_axes({**{k: doc.get(k) for k in AXES}, **table}, path, f"{where}."))
     seeds = doc.get("seeds")
     if not isinstance(seeds, list) or not seeds or not all(type(s) is int and s >= 0 for s in seeds):
         raise _fail(path, "seeds", f"must be a non-empty list of integers >= 0, got {seeds!r}")
@@ -153,23 +156,42 @@ def load_zoo(root: str | Path) -> Zoo:
         match = {k: table[k] for k in MATCH_KEYS if k in table}
         extra = {k: v for k, v in table.items() if k not in MATCH_KEYS}
         rules.append((match, _settings(extra, settable, path, f"override[{i}]")))
-    entries = []
-    for style in axes["styles"]:
-        for variant in axes["variants"]:
-            for model in axes["models"]:
-                for size in axes["sizes"]:
-                    coords = {"style": style, "variant": variant, "model": model, "size": size}
-                    s = {**TRAIN_KEYS, **base}
-                    for match, extra in rules:
-                        if all(coords[k] == v for k, v in match.items()):
-                            s.update(extra)
-                    try:
-                        Plateau(**{k: s[k] for k in PLATEAU_KEYS if k in s})
-                    except UsageError as e:
-                        raise _fail(path, str(e.field), f"{coords}: {e}") from None
-                    for seed in seeds:
-                        entries.append(Entry(style, variant, model, size, seed, tuple(sorted(s.items()))))
-    return Zoo(root, tuple(entries), test_n)
+    entries: dict[str, Entry] = {}
+    for axes in products:
+        for style, variant, model, size in itertools.product(*(axes[k] for k in AXES)):
+            coords = {"style": style, "variant": variant, "model": model, "size": size}
+            s = {**TRAIN_KEYS, **base}
+            for match, extra in rules:
+                if all(coords[k] == v for k, v in match.items()):
+                    s.update(extra)
+            try:
+                Plateau(**{k: s[k] for k in PLATEAU_KEYS if k in s})
+            except UsageError as e:
+                raise _fail(path, str(e.field), f"{coords}: {e}") from None
+            for seed in seeds:
+                entry = Entry(style, variant, model, size, seed, tuple(sorted(s.items())))
+                entries.setdefault(entry.name, entry)  # an entry two products name is one entry
+    return Zoo(root, tuple(entries.values()), test_n)
+
+
+def _axes(doc: dict[str, Any], path: Path, where: str) -> dict[str, list[str]]:
+    """One product of the spec: its styles, variants, models and sizes, checked against the registries."""
+    from synthgap.generators import list_generators
+    from synthgap.models import list_models
+
+    registries = {"styles": list_generators(), "variants": VARIANTS, "models": list_models(),
+                  "sizes": ("cpu", "paper")}  # fmt: skip
+    axes = {}
+    for key in AXES:
+        values = doc.get(key)
+        if not isinstance(values, list) or not values:
+            raise _fail(path, where + key, "must be a non-empty list of names")
+        for v in values:
+            if v not in registries[key]:
+                known = ", ".join(sorted(registries[key]))
+                raise _fail(path, where + key, f"unknown name {v!r}; known: {known}")
+        axes[key] = values
+    return axes
 
 
 def _settings(table: Any, settable: set[str], path: Path, where: str) -> dict[str, Any]:
