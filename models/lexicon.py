@@ -14,6 +14,7 @@ handles a lexicon (torchaudio's flashlight decoder does, but not for torch 2.13)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.special import logsumexp
@@ -138,3 +139,25 @@ def from_prior(prior: dict, charset: str) -> WordPairs:
 
     words = load_words(path, prior["charset"], *prior["word_lengths"])
     return WordPairs(words, charset, tuple(prior["lengths"]))
+
+
+def apply_prior(model: Any, prior_of: str) -> str:
+    """Decode ``model`` under ``prior_of``: 'own' (as trained: its style's word list, if any), 'none'
+    (letters), or another style's word list. Returns the decoder's name for a report."""
+    from synthgap.errors import UsageError
+    from synthgap.generators import create_generator
+
+    has = hasattr(model, "prior")
+    if prior_of == "none":
+        if has:
+            model.prior = None
+    elif prior_of != "own":
+        if not has:
+            raise UsageError(f"prior: model {model.name} cannot decode under a text prior", field="prior")
+        text_prior = create_generator(prior_of).text_prior()
+        if text_prior is None:
+            raise UsageError(f"prior: style {prior_of!r} draws independent letters, not words", field="prior")
+        model.prior = from_prior(text_prior, model.charset)
+    if has and model.prior is not None:
+        return "word_pairs"
+    return f"beam{model.beam}" if getattr(model, "beam", 0) > 1 else "greedy"

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from scipy.stats import binomtest
 
+from synthgap.metrics import wilson_interval
 from synthgap.report import CONVERGED, NOT_CONVERGED
 
 MARKERS = {"quick": ("<!-- quick-grid:begin -->", "<!-- quick-grid:end -->"),
@@ -61,7 +61,7 @@ def headline(folder: Path, make: str = "quick") -> str:
 
 def real_cell(rate: float, n: int) -> str:
     """Recognition on a real set with its Wilson 95 % interval: the samples are small (20 wikipedia)."""
-    lo, hi = binomtest(round(rate * n), n).proportion_ci(0.95, method="wilson")
+    lo, hi = wilson_interval(round(rate * n), n)
     return f"{100 * rate:.1f} [{100 * lo:.0f}, {100 * hi:.0f}] ({n})"
 
 

@@ -30,3 +30,11 @@ def test_breaking_time_is_median_ms_per_captcha():
 def test_mismatched_or_empty_inputs_raise(pred, truth):
     with pytest.raises(ValueError):
         metrics.recognition_rate(pred, truth)
+
+
+def test_wilson_interval_stays_inside_0_1_and_holds_the_rate():
+    lo, hi = metrics.wilson_interval(20, 20)  # all read: the interval is not [1, 1]
+    assert hi == pytest.approx(1.0) and lo == pytest.approx(0.8389, abs=1e-4)
+    lo, hi = metrics.wilson_interval(11, 20)
+    assert lo < 0.55 < hi and (lo, hi) == pytest.approx((0.3421, 0.7418), abs=1e-4)
+    assert metrics.wilson_interval(0, 10)[0] == 0.0

@@ -54,3 +54,12 @@ def breaking_time_ms(seconds: Sequence[float], per_call: int = 1) -> float:
     if len(seconds) == 0 or per_call < 1:
         raise ValueError("need at least one timing and per_call >= 1")
     return float(np.median(seconds)) * 1000.0 / per_call
+
+
+def wilson_interval(correct: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a recognition rate: honest at the real samples' small n (10-20),
+    where the normal approximation would run past 0 or 1."""
+    from scipy.stats import binomtest
+
+    ci = binomtest(correct, n).proportion_ci(level, method="wilson")
+    return float(ci.low), float(ci.high)

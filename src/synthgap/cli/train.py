@@ -147,27 +147,6 @@ def _check_style_fits(model, gen, ckpt: Path) -> None:
         )
 
 
-def set_prior(model, prior_of: str) -> str:
-    """Apply ``--prior`` to a loaded model; the decoder's name for the report."""
-    from synthgap.generators import create_generator
-    from synthgap.models.lexicon import from_prior
-
-    has = hasattr(model, "prior")
-    if prior_of == "none":
-        if has:
-            model.prior = None
-    elif prior_of != "own":
-        if not has:
-            raise UsageError(f"prior: model {model.name} cannot decode under a text prior", field="prior")
-        text_prior = create_generator(prior_of).text_prior()
-        if text_prior is None:
-            raise UsageError(f"prior: style {prior_of!r} draws independent letters, not words", field="prior")
-        model.prior = from_prior(text_prior, model.charset)
-    if has and model.prior is not None:
-        return "word_pairs"
-    return f"beam{model.beam}" if getattr(model, "beam", 0) > 1 else "greedy"
-
-
 @cli.command(name="eval")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.option("--style", help="Score on N fresh samples of this style (same images as `generate --seed`).")
@@ -227,6 +206,7 @@ def evaluate_cmd(
     from synthgap.models.checkpoint import load_checkpoint
     from synthgap.models.evaluation import evaluate, write_report
     from synthgap.models.export import is_export, load_onnx
+    from synthgap.models.lexicon import apply_prior
     from synthgap.testsets import Real, Synthetic
 
     if (style is None) == (real is None):
@@ -244,7 +224,7 @@ def evaluate_cmd(
         if not hasattr(model, "beam"):
             raise UsageError(f"beam: model {model.name} has no beam search", field="beam")
         model.beam = beam
-    decoder = set_prior(model, prior_of)
+    decoder = apply_prior(model, prior_of)
     if style is not None:
         if skip_look:
             raise UsageError("skip-look: only with --real", field="skip-look")
