@@ -181,7 +181,7 @@ class Generator:
     defaults: ClassVar[StyleConfig]
     case_sensitive: ClassVar[bool] = False
     #: raised whenever the bytes rendered for a (seed, index) change, so zoo entries trained on the
-    #: old samples show as stale; tests/test_generator_versions.py pins a digest per version
+    #: old samples show as stale; tests/generators/test_generator_versions.py pins a digest per version
     version: ClassVar[int] = 1
     #: extra discrete latents a proposal should predict, name -> values (beyond L/font/size/kerning)
     extra_discrete: ClassVar[dict[str, tuple[Any, ...]]] = {}

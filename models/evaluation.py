@@ -9,20 +9,32 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
 
 from synthgap import metrics
 from synthgap.io import atomic_write_bytes
-from synthgap.models.base import Recognizer
 
 PREDICTION_COLUMNS = ["truth", "prediction", "correct", "char_accuracy"]
 
 
+@runtime_checkable
+class Breaker(Protocol):
+    """What scoring needs of a breaker, and all it needs: a trained network or zoo checkpoint
+    (``Recognizer``), its ONNX export (``load_onnx``), a peer solver and your own breaker (``Peer``)
+    are scored, timed and written the same way."""
+
+    device: torch.device
+
+    def predict(self, images: np.ndarray, batch_size: int = 256) -> list[str]:
+        """uint8 gray images (n, H, W) -> one string each."""
+        ...
+
+
 def time_predict(
-    model: Recognizer, images: np.ndarray, batch: int, calls: int, budget_s: float = 5.0
+    model: Breaker, images: np.ndarray, batch: int, calls: int, budget_s: float = 5.0
 ) -> float:
     """Median ms per captcha of ``model.predict`` on ``batch`` images at a time (one warm-up call);
     at most ``calls`` timed calls, fewer once ``budget_s`` seconds are spent (at least one)."""
@@ -51,7 +63,7 @@ BATCH256_LIMIT_S = 10.0
 
 
 def evaluate(
-    model: Recognizer,
+    model: Breaker,
     images: np.ndarray,
     texts: Sequence[str],
     case_sensitive: bool = False,

@@ -13,7 +13,7 @@ from PIL import Image
 from synthgap.errors import UsageError
 from synthgap.peers import create_peer
 
-ROOT = Path(__file__).resolve().parents[1]  # examples/ is importable from here
+ROOT = Path(__file__).resolve().parents[2]  # examples/ is importable from here
 
 
 def test_factory_name_builds_a_breaker_with_the_charset(monkeypatch):

@@ -28,7 +28,7 @@ from synthgap.grid import (
 from synthgap.grid.store import open_store
 from synthgap.registry import Entry
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORK = (standins.train_run, standins.evaluate_cell)
 TINY = """
 name = "tiny"

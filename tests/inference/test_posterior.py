@@ -185,7 +185,7 @@ def test_grid_posterior_settings_parse_and_validate():
 
 # -- the letter-count likelihood -----------------------------------------------------------------
 
-ZOO_CRNN = Path(__file__).resolve().parents[1] / "results" / "zoo" / "captcha_v2-plain-crnn_ctc-cpu-s0"
+ZOO_CRNN = Path(__file__).resolve().parents[2] / "results" / "zoo" / "captcha_v2-plain-crnn_ctc-cpu-s0"
 
 
 @pytest.fixture(scope="module")
