@@ -9,6 +9,7 @@ calibration columns (``mean_confidence``, ``ece``, ``brier``, ``nll_true``, ``ac
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -291,6 +292,43 @@ def build_report(df: pd.DataFrame, baseline: str | None = None) -> Report:
         ),
     }
     return Report(tables)
+
+
+def slug(title: str) -> str:
+    """A table's title as a file name."""
+    return re.sub(r"[^a-z0-9]+", "_", title.lower().split(":")[0]).strip("_")
+
+
+def write_report(folder: Path, baseline: str | None = None) -> tuple[Report, Path]:
+    """Write ``folder/report/`` (markdown, a self-contained report.html, CSV per table, figures) from
+    ``folder/cells.parquet``; built beside it and swapped in whole, so a report is never half-written."""
+    import json
+    import shutil
+
+    from synthgap import versions
+    from synthgap.io import atomic_dir
+
+    df = load_cells(folder)
+    rep = build_report(df, baseline)
+    staged = folder / "report.new"
+    if staged.exists():  # left by an interrupted report
+        shutil.rmtree(staged)
+    with atomic_dir(staged) as tmp:
+        (tmp / "report.md").write_text(rep.markdown())
+        for name, table in rep.tables.items():
+            table.to_csv(tmp / f"{slug(name)}.csv", index=False)
+        pngs = figures(df, tmp)
+        settings = folder / "settings.json"
+        (tmp / "report.html").write_text(rep.html(
+            f"synthgap report: {folder.name}", pngs,
+            {"settings": json.loads(settings.read_text()) if settings.is_file() else None,
+             "versions": versions()},
+        ))  # fmt: skip
+    final = folder / "report"
+    if final.exists():
+        shutil.rmtree(final)
+    staged.rename(final)
+    return rep, final
 
 
 def figures(df: pd.DataFrame, out: Path) -> list[Path]:

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import re
-import shutil
 from collections import Counter
 from functools import partial
 from pathlib import Path
 
 import click
 
-from synthgap import versions
 from synthgap.cli import cli
 from synthgap.errors import UsageError
 from synthgap.grid import load_grid
 from synthgap.grid.runner import EXECUTORS, make_executor, run_grid
 from synthgap.grid.work import evaluate_cell, train_run
-from synthgap.io import atomic_dir
-from synthgap.report import build_report, figures, load_cells
-
-
-def slug(title: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", title.lower().split(":")[0]).strip("_")
+from synthgap.report import build_report, write_report
 
 
 @cli.command("check-grid")
@@ -121,25 +112,6 @@ def zoo_checkpoints(grid, stale: str) -> dict[str, tuple[str | None, str | None]
 def report(folder: Path, baseline: str | None) -> None:
     """Write FOLDER/report/ (markdown, a self-contained report.html, CSV per table, figures) from
     FOLDER/cells.parquet and print it."""
-    df = load_cells(folder)
-    rep = build_report(df, baseline)
-    staged = folder / "report.new"
-    if staged.exists():  # left by an interrupted report
-        shutil.rmtree(staged)
-    with atomic_dir(staged) as tmp:
-        (tmp / "report.md").write_text(rep.markdown())
-        for name, table in rep.tables.items():
-            table.to_csv(tmp / f"{slug(name)}.csv", index=False)
-        pngs = figures(df, tmp)
-        settings = folder / "settings.json"
-        (tmp / "report.html").write_text(rep.html(
-            f"synthgap report: {folder.name}", pngs,
-            {"settings": json.loads(settings.read_text()) if settings.is_file() else None,
-             "versions": versions()},
-        ))  # fmt: skip
-    final = folder / "report"
-    if final.exists():
-        shutil.rmtree(final)
-    staged.rename(final)
+    rep, final = write_report(folder, baseline)
     click.echo(rep.markdown())
     click.echo(f"wrote {final}/")
