@@ -8,6 +8,7 @@ import io
 import json
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -16,6 +17,7 @@ import torch
 
 from synthgap import metrics
 from synthgap.io import atomic_write_bytes
+from synthgap.progress import progress as progress_bar
 
 PREDICTION_COLUMNS = ["truth", "prediction", "correct", "char_accuracy"]
 
@@ -34,10 +36,11 @@ class Breaker(Protocol):
 
 
 def time_predict(
-    model: Breaker, images: np.ndarray, batch: int, calls: int, budget_s: float = 5.0
+    model: Breaker, images: np.ndarray, batch: int, calls: int, budget_s: float = 5.0, bar: Any = None
 ) -> float:
     """Median ms per captcha of ``model.predict`` on ``batch`` images at a time (one warm-up call);
-    at most ``calls`` timed calls, fewer once ``budget_s`` seconds are spent (at least one)."""
+    at most ``calls`` timed calls, fewer once ``budget_s`` seconds are spent (at least one). ``bar``,
+    if given, moves one call at a time."""
     reps = -(-batch // len(images))
     pool = np.concatenate([images] * reps)[: max(batch, len(images))]
     seconds = []
@@ -50,11 +53,27 @@ def time_predict(
         model.predict(chunk, batch_size=batch)
         if model.device.type == "cuda":
             torch.cuda.synchronize()
+        if bar is not None:
+            bar.update(1)
         if i:
             seconds.append(time.perf_counter() - t)
             if time.perf_counter() - start > budget_s:
                 break
     return metrics.breaking_time_ms(seconds, per_call=batch)
+
+
+#: captchas per ``predict`` call while scoring: the progress moves even for a slow OCR peer
+CHUNK = 64
+
+
+def predict_all(model: Breaker, images: np.ndarray, show: bool = False) -> list[str]:
+    """``model.predict`` over ``images`` in chunks, with progress when ``show``."""
+    out: list[str] = []
+    with progress_bar("predicting", total=len(images), unit="captcha", enabled=show, leave=False) as bar:
+        for i in range(0, len(images), CHUNK):
+            out += model.predict(images[i : i + CHUNK], batch_size=CHUNK)
+            bar.update(len(images[i : i + CHUNK]))
+    return out
 
 
 #: a batch of 256 is timed only when one should take less than this (a slow OCR peer would need
@@ -68,9 +87,11 @@ def evaluate(
     texts: Sequence[str],
     case_sensitive: bool = False,
     timing: bool = True,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """Recognition rate, mean character accuracy, breaking times and per-captcha predictions."""
-    pred = model.predict(images)
+    """Recognition rate, mean character accuracy, breaking times and per-captcha predictions;
+    ``progress``: a bar (terminal) or lines (log) while predicting and timing."""
+    pred = predict_all(model, images, progress)
     out: dict[str, Any] = {
         "n": len(texts),
         "recognition_rate": metrics.recognition_rate(pred, texts, case_sensitive),
@@ -78,12 +99,15 @@ def evaluate(
         "case_sensitive": case_sensitive,
     }
     if timing:  # sized to the breaker: a slow one gets a few calls, and no batch of 256
-        one = time_predict(model, images, 1, min(100, max(20, len(texts))))
+        calls = min(100, max(20, len(texts)))
+        bar = partial(progress_bar, unit="call", enabled=progress, leave=False)
+        with bar("timing batch 1", total=calls + 1) as b:
+            one = time_predict(model, images, 1, calls, bar=b)
         out["ms_per_captcha_batch1"] = one
-        fits = one * 256 / 1000 <= BATCH256_LIMIT_S
-        out["ms_per_captcha_batch256"] = (
-            time_predict(model, images, 256, 5, 2 * BATCH256_LIMIT_S) if fits else None
-        )
+        out["ms_per_captcha_batch256"] = None
+        if one * 256 / 1000 <= BATCH256_LIMIT_S:
+            with bar("timing batch 256", total=6) as b:
+                out["ms_per_captcha_batch256"] = time_predict(model, images, 256, 5, 2 * BATCH256_LIMIT_S, b)
         out["torch_threads"] = torch.get_num_threads()
         out["device"] = str(model.device)
     out["predictions"] = [

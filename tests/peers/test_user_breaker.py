@@ -43,6 +43,9 @@ def test_eval_peer_scores_a_user_breaker_on_a_real_folder(tmp_path):
     assert r.returncode == 0, r.stderr
     report = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
     assert report["peer"] == "examples.breakers:majority" and report["recognition_rate"] == 0.25  # "abcab"
+    # progress in a log: a plain line per pass, no carriage returns
+    assert "predicting: done at captcha 4/4" in r.stderr and "timing batch 1: done at call 21/21" in r.stderr
+    assert "\r" not in r.stderr
 
 
 def test_grid_row_names_a_user_breaker(tmp_path):

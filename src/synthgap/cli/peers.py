@@ -57,7 +57,7 @@ def eval_peer(name, real, style, charset, restrict, case_sensitive, strict, skip
     peer = create_peer(name, charset=charset)
     test = spec.build()
     tag = f"{peer.name}-{'restricted' if charset else 'open'}-{spec.name.removeprefix('real-')}"
-    result = evaluate(peer, test.images, test.texts, test.case_sensitive, timing=not no_timing)
+    result = evaluate(peer, test.images, test.texts, test.case_sensitive, timing=not no_timing, progress=True)
     rows = result.pop("predictions")
     report = {"tag": tag, **peer.config(), **spec.record(), "style": style, "skipped": test.skipped, **result}
     line = (f"{tag}: recognition {result['recognition_rate']:.4f}, char accuracy "

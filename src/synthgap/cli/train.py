@@ -240,7 +240,8 @@ def evaluate_cmd(
                     heldout=(meta["split"], meta["seed"]) if own else None, skip_look=skip_look,
                     look_seed=look_seed)  # fmt: skip
     test = spec.build(workers)
-    result = evaluate(model, test.images, test.texts, test.case_sensitive, timing=not no_timing)
+    result = evaluate(model, test.images, test.texts, test.case_sensitive, timing=not no_timing,
+                      progress=True)  # fmt: skip
     rows = result.pop("predictions")
     tag = spec.name + (f"-prior={prior_of}" if prior_of != "own" else "")
     report = {
