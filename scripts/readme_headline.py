@@ -20,7 +20,8 @@ from synthgap.report import CONVERGED, NOT_CONVERGED
 
 MARKERS = {"quick": ("<!-- quick-grid:begin -->", "<!-- quick-grid:end -->"),
            "gap": ("<!-- real-gap:begin -->", "<!-- real-gap:end -->"),
-           "fragility": ("<!-- fragility:begin -->", "<!-- fragility:end -->")}  # fmt: skip
+           "fragility": ("<!-- fragility:begin -->", "<!-- fragility:end -->"),
+           "zoo-gap": ("<!-- zoo-real-gap:begin -->", "<!-- zoo-real-gap:end -->")}  # fmt: skip
 COLUMNS = {("clean", 0): "clean", ("gaussian_noise", 2): "noise sigma=5", ("kerning", 1): "kerning +1 px"}
 
 

@@ -2,6 +2,7 @@
 the better-specified ones, each decoded as letters and (Wikipedia) under the word-pair prior.
 
 Usage: .venv/bin/python scripts/zoo_real_gap.py REAL_DATA_DIR [--zoo results/zoo] [--out results/real_gap/zoo]
+           [--readme README.md]   (also copies the tables between README's zoo-real-gap markers)
 
 The gap splits two ways. Letters vs words, same network: prior misspecification (the paper's
 Wikipedia generator draws random letters, the real captchas are two English words). Paper style vs
@@ -90,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("real_data", type=Path, help="folder holding wikipedia-sample/ and facebook-sample/")
     ap.add_argument("--zoo", type=Path, default=Path("results/zoo"))
     ap.add_argument("--out", type=Path, default=Path("results/real_gap/zoo"))
+    ap.add_argument("--readme", type=Path, help="README to copy the tables into, between their markers")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     zoo = load_zoo(args.zoo)
@@ -117,12 +119,17 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{name} on {real}, {decoding}: {row['correct']}/{row['n']}", file=sys.stderr)
                 rows.append(row)
     df = pd.DataFrame(rows)
-    command = "python scripts/zoo_real_gap.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = ".venv/bin/python scripts/zoo_real_gap.py " + " ".join(sys.argv[1:] if argv is None else argv)
     meta = {"command": command, "synthgap_version": __version__, "versions": versions(), "model": MODEL,
             "zoo": str(args.zoo)}  # fmt: skip
     atomic_write_bytes(args.out / "real_gap.csv", df.to_csv(index=False, float_format="%.4f").encode())
     atomic_write_bytes(args.out / "real_gap.md", markdown(df, command).encode())
     atomic_write_bytes(args.out / "meta.json", (json.dumps(meta, indent=2) + "\n").encode())
+    if args.readme is not None:
+        from readme_headline import fill  # scripts/ is on the path of a script run from it
+
+        body = markdown(df, command).split("\n", 2)[2].replace("\n## ", "\n#### ")  # no title
+        atomic_write_bytes(args.readme, fill(args.readme.read_text(), "zoo-gap", body).encode())
     print(markdown(df, command))
     return 0
 
