@@ -69,7 +69,8 @@ def markdown(df: pd.DataFrame, command: str) -> str:
         "",
         f"Made by `{command}` (zoo crnn_ctc entries; no random draw). Recognition (%) with the Wilson "
         "95 % interval; n = every labelled image of the folder. Synthetic: the entry's clean "
-        "recognition on 1000 fresh captchas of its own style and variant (results/zoo/index.csv).",
+        "recognition on 1000 fresh captchas of its own style and variant (results/zoo/index.csv), decoded "
+        "as it decodes by default (wikipedia_confirmedit: under its word prior).",
         "",
     ]
     for real, part in df.groupby("real_set", sort=False):
