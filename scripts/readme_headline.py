@@ -54,9 +54,13 @@ def headline(folder: Path, make: str = "quick") -> str:
         f"seeds from `grids/{make}.toml`; full tables in "
         f"`{folder}/report/report.md`; under {100 * CONVERGED:.0f} % clean a model is marked "
         f"{NOT_CONVERGED}). Real: "
-        + ("captcha_images_v2 outside its look set, " if make == "quick" else "")
-        + "the 20 wikipedia samples; "
-        "last row: what the paper reports, for comparison:\n\n" + table.to_markdown(index=False)
+        + (
+            "captcha_images_v2 outside its look set, the 20 wikipedia and 10 facebook samples; "
+            if make == "quick"
+            else "the 20 wikipedia samples; "
+        )
+        + "last row: what the paper reports, for comparison:\n\n"
+        + table.to_markdown(index=False)
     )
 
 
