@@ -126,13 +126,17 @@ class WikipediaConfirmEdit(Generator):
                 return text
 
     def draw_params(self, rng, glyphs):
-        wobble = []
+        """Per copy (f, p, angle): one ``uniform`` call over all copies, with the draws in the order
+        (the angle's, then f's and p's) and the arithmetic of one call per draw."""
+        low, high, base = [], [], []
         for i in range(ROUNDS):
             for s0, turn in COPIES:
                 s = 2 * i + s0
-                angle = BASE_ANGLE + ROUND_TURN * i + turn + rng.uniform(-10, 10)
-                wobble.append([rng.uniform(4 * s, 5 * s), rng.uniform(0, 2 * math.pi), angle])
-        return {"wobble": wobble}
+                low += [-10, 4 * s, 0]
+                high += [10, 5 * s, 2 * math.pi]
+                base.append(BASE_ANGLE + ROUND_TURN * i + turn)
+        u = rng.uniform(low, high).reshape(-1, 3).tolist()
+        return {"wobble": [[f, p, b + d] for (d, f, p), b in zip(u, base, strict=True)]}
 
     def layout(self, latent, glyphs):
         """Pen positions as PIL draws the string (each glyph's advance), plus ``kerning`` px per gap;
@@ -158,7 +162,10 @@ class WikipediaConfirmEdit(Generator):
         for g, x, b in zip(glyphs, lefts, baselines, strict=True):
             paste(cov, g, x0 + x, y0 + b)
         wob = 0.09 * h
-        ink, origin = _crop(cov, (0, 0))
+        # the ink lies inside the pasted glyphs' boxes: look for it there, not on the whole canvas
+        top = max(0, min(y0 + b + g.top for g, b in zip(glyphs, baselines, strict=True)))
+        left = max(0, x0 + min(lefts))
+        ink, origin = _crop(cov[top:, left:], (top, left))
         for f, p, angle in latent.params["wobble"]:
             ink, origin = wobbly_copy(ink, origin, side, f, p, angle, wob, rng)
         border = min(w, h) // 4
@@ -194,14 +201,15 @@ def wobbly_copy(ink, origin, side, f, p, angle, wob, rng):
     (oy, ox), (h, w) = origin, ink.shape
     a = math.radians(angle)
     cos, sin, c = math.cos(a), math.sin(a), side / 2.0
-    corners = np.array([[ox, oy], [ox + w, oy], [ox, oy + h], [ox + w, oy + h]], np.float64)
-    v = -sin * (corners[:, 0] - c) + cos * (corners[:, 1] - c) + c
-    rows = np.arange(max(0, math.floor(v.min()) - 1), min(side, math.ceil(v.max()) + 2))
+    # rows of the rotated frame that the ink's box covers: a linear map's extremes are at the corners
+    v = [-sin * (x - c) + cos * (y - c) + c for x in (ox, ox + w) for y in (oy, oy + h)]
+    r0, r1 = max(0, math.floor(min(v)) - 1), min(side, math.ceil(max(v)) + 2)
+    rows = np.arange(r0, r1)
     shift = np.zeros(side + 2)
-    shift[rows] = np.trunc(np.sin(p + rows * f / side) * wob) + np.trunc(
+    shift[r0:r1] = np.trunc(np.sin(p + rows * f / side) * wob) + np.trunc(
         rng.uniform(-wob / 2, wob / 2, rows.size)
     )
-    m = int(np.abs(shift).max()) + 2
+    m = int(np.abs(shift[r0:r1]).max(initial=0.0)) + 2
     # the neighbourhood's coordinates as a row and a column, broadcast: the same float32 operations
     # element by element as on full coordinate grids, without building them
     qx = np.arange(ox - m, ox + w + m, dtype=np.float32)[None, :]
@@ -209,14 +217,18 @@ def wobbly_copy(ink, origin, side, f, p, angle, wob, rng):
     r = -sin * (qx - c) + cos * (qy - c)
     r += c
     np.rint(r, out=r)
-    np.clip(r, 0, side + 1, out=r)
-    s = shift.astype(np.float32)[r.astype(np.intp)]
-    out = cv2.remap(
-        ink, qx - s * cos - ox, qy - s * sin - oy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
-    )
-    sharp = 2.0 * out
-    sharp -= cv2.filter2D(out, -1, SHARPEN, borderType=cv2.BORDER_CONSTANT)
-    out = np.clip(sharp, 0.0, 1.0, out=sharp)
+    s = np.take(shift.astype(np.float32), r.astype(np.int32), mode="clip")  # clip: rows 0 .. side + 1
+    mx = s * cos  # the maps qx - s cos - ox and qy - s sin - oy, computed in place
+    np.subtract(qx, mx, out=mx)
+    mx -= ox
+    s *= sin
+    my = np.subtract(qy, s, out=s)
+    my -= oy
+    out = cv2.remap(ink, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    blur = cv2.filter2D(out, -1, SHARPEN, borderType=cv2.BORDER_CONSTANT)
+    out *= 2.0  # sharpen: 2 out - blur, clipped, in place
+    out -= blur
+    np.clip(out, 0.0, 1.0, out=out)
     return _crop(out, (oy - m, ox - m))
 
 
