@@ -65,3 +65,17 @@ def test_missing_word_list_says_what_to_install(tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="apt-get install wamerican") as e:
         create_generator("wikipedia_confirmedit")
     assert str(tmp_path / "none") in str(e.value)
+
+
+def test_missing_font_file_is_an_error_at_creation_naming_the_file(tmp_path, monkeypatch):
+    from synthgap import fonts
+
+    install, _ = fonts.FONTS["free-mono-bold-oblique"]
+    monkeypatch.setitem(fonts.FONTS, "free-mono-bold-oblique", (install, tmp_path / "gone.otf"))
+    fonts.resolve_font.cache_clear()
+    try:
+        with pytest.raises(UsageError) as e:
+            create_generator("wikipedia_confirmedit")
+    finally:
+        fonts.resolve_font.cache_clear()  # the real file again for the tests after this one
+    assert str(tmp_path / "gone.otf") in str(e.value) and install in str(e.value) and e.value.field == "fonts"
