@@ -45,9 +45,7 @@ MODEL = "crnn_ctc"
 def score(folder: Path, real: Path, prior_of: str) -> dict:
     model = load_checkpoint(folder)
     decoder = apply_prior(model, prior_of)
-    spec = Real(real, charset=model.charset, lengths=(1, model.max_len),
-                case_sensitive=bool(model.meta.get("case_sensitive", False)))  # fmt: skip
-    test = spec.build(workers=0)
+    test = Real.for_model(real, model).build(workers=0)
     result = evaluate(model, test.images, test.texts, test.case_sensitive, timing=False)
     n = len(test.texts)
     k = round(result["recognition_rate"] * n)

@@ -145,6 +145,12 @@ class Real:
 
         return cls(Path(path), **for_style(style), **kwargs)
 
+    @classmethod
+    def for_model(cls, path: Path, model: Any, **kwargs: Any) -> Real:
+        """Held to what ``model`` can spell: its charset, up to its length, its case rule."""
+        return cls(Path(path), charset=model.charset, lengths=(1, model.max_len),
+                   case_sensitive=bool(model.meta.get("case_sensitive", False)), **kwargs)  # fmt: skip
+
     @property
     def name(self) -> str:
         name = f"real-{Path(self.path).resolve().name}"

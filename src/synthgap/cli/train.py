@@ -235,10 +235,9 @@ def evaluate_cmd(
         if perturbation is not None:
             raise UsageError("perturbation: only with --style", field="perturbation")
         own = meta.get("real") == str(real.resolve()) and not use_all  # its held-out part only
-        spec = Real(real, charset=model.charset, lengths=(1, model.max_len),
-                    case_sensitive=bool(meta.get("case_sensitive", False)), strict=strict,
-                    heldout=(meta["split"], meta["seed"]) if own else None, skip_look=skip_look,
-                    look_seed=look_seed)  # fmt: skip
+        heldout = (meta["split"], meta["seed"]) if own else None
+        spec = Real.for_model(real, model, strict=strict, heldout=heldout, skip_look=skip_look,
+                              look_seed=look_seed)  # fmt: skip
     test = spec.build(workers)
     result = evaluate(model, test.images, test.texts, test.case_sensitive, timing=not no_timing,
                       progress=True)  # fmt: skip
