@@ -5,7 +5,8 @@ Usage: .venv/bin/python scripts/readme_headline.py results/quick README.md [resu
 The quick-grid table: clean recognition per style x model x variant, and recognition under the
 paper's two shifts (gaussian_noise severity 2 = sigma 5; kerning severity 1 = +1 px), from
 cells.parquet. The real-gap table: synthetic and real recognition per row of real_gap/gap/gap.csv.
-The fragility table: the quick-grid table of grids/fragility.toml (three model families).
+The fragility table: the quick-grid table of grids/fragility.toml (three model families); the
+same grid's table with the heavier shifts too goes into results/fragility/README.md.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from synthgap.report import CONVERGED, NOT_CONVERGED
 MARKERS = {"quick": ("<!-- quick-grid:begin -->", "<!-- quick-grid:end -->"),
            "gap": ("<!-- real-gap:begin -->", "<!-- real-gap:end -->"),
            "fragility": ("<!-- fragility:begin -->", "<!-- fragility:end -->"),
-           "zoo-gap": ("<!-- zoo-real-gap:begin -->", "<!-- zoo-real-gap:end -->")}  # fmt: skip
+           "zoo-gap": ("<!-- zoo-real-gap:begin -->", "<!-- zoo-real-gap:end -->"),
+           "fragility-wide": ("<!-- fragility-wide:begin -->", "<!-- fragility-wide:end -->")}  # fmt: skip
 COLUMNS = {("clean", 0): "clean", ("gaussian_noise", 2): "noise sigma=5", ("kerning", 1): "kerning +1 px"}
+#: the paper's two shifts and a heavier one of each (grids/fragility.toml's severities)
+WIDE = {**COLUMNS, ("gaussian_noise", 4): "noise sigma=20", ("kerning", 2): "kerning -1 px"}
 
 
 #: what Le et al. (2017) report for their CNN + LSTM on Wikipedia (Section IV-A), beside our rows
@@ -30,20 +34,21 @@ PAPER = {"style": "wikipedia (paper)", "model": "CNN + LSTM", "variant": "plain"
          "noise sigma=5": 24.0, "kerning +1 px": 65.2, "real % [95 % CI] (n)": "~0 (500)"}  # fmt: skip
 
 
-def headline(folder: Path, make: str = "quick") -> str:
+def headline(folder: Path, make: str = "quick", columns: dict = COLUMNS) -> str:
     cells = pd.read_parquet(folder / "cells.parquet")
     cells = cells[cells["error"].fillna("") == ""]
     real = cells[cells["perturbation"] == "real"].set_index(["style", "model", "variant"])
-    df = cells[[(p, s) in COLUMNS for p, s in zip(cells["perturbation"], cells["severity"], strict=True)]]
-    df = df.assign(test=[COLUMNS[(p, s)] for p, s in zip(df["perturbation"], df["severity"], strict=True)])
+    df = cells[[(p, s) in columns for p, s in zip(cells["perturbation"], cells["severity"], strict=True)]]
+    df = df.assign(test=[columns[(p, s)] for p, s in zip(df["perturbation"], df["severity"], strict=True)])
     table = df.pivot_table(index=["style", "model", "variant"], columns="test", values="recognition_rate")
-    table = (100 * table[list(COLUMNS.values())]).round(1).reset_index()
+    table = (100 * table[list(columns.values())]).round(1).reset_index()
     table["real % [95 % CI] (n)"] = [
         real_cell(real.loc[k, "recognition_rate"], int(real.loc[k, "n"])) if k in real.index else ""
         for k in zip(table["style"], table["model"], table["variant"], strict=True)
     ]
     table["status"] = [NOT_CONVERGED if c < 100 * CONVERGED else "" for c in table["clean"]]
     table = pd.concat([table, pd.DataFrame([{**PAPER, "status": ""}])], ignore_index=True)
+    table = table.astype(object).where(table.notna(), None)  # what the paper did not test: blank
     minutes = df["budget_minutes"].iloc[0]
     training = (
         f"{minutes:g} CPU minutes of training per model" if pd.notna(minutes) else "models from results/zoo"
@@ -60,7 +65,7 @@ def headline(folder: Path, make: str = "quick") -> str:
             else "the 20 wikipedia samples; "
         )
         + "last row: what the paper reports, for comparison:\n\n"
-        + table.to_markdown(index=False)
+        + table.to_markdown(index=False, missingval="")
     )
 
 
@@ -108,6 +113,8 @@ def main(folder: str, readme: str, gap: str | None = None, fragility: str | None
         text = fill(text, "gap", real_gap(Path(gap)))
     if fragility is not None:
         text = fill(text, "fragility", headline(Path(fragility), "fragility"))
+        own = Path(fragility) / "README.md"
+        own.write_text(fill(own.read_text(), "fragility-wide", headline(Path(fragility), "fragility", WIDE)))
     path.write_text(text)
 
 
