@@ -1,4 +1,5 @@
-"""Collect the eval-peer JSONs of a folder into peers.csv and print it (used by measure_peers.sh)."""
+"""Collect the eval-peer JSONs of a folder into peers.csv, print it, and copy the summary table into
+the folder's README.md between its peers markers (used by measure_peers.sh)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,12 @@ cols = ["peer", "version", "real", "style", "restricted", "charset", "n", "skipp
 df = df.reindex(columns=cols).sort_values(["real", "peer", "restricted"])
 df.to_csv(out / "peers.csv", index=False)
 print(df.drop(columns=["charset", "version"]).to_markdown(index=False, floatfmt=".4f"))
+readme = out / "README.md"
+if readme.exists():
+    from readme_headline import fill  # scripts/ is on the path of a script run from it
+
+    restricted = df["restricted"].map({True: "yes", False: "no"})
+    table = pd.DataFrame({"peer": df["peer"], "real set": df["real"], "restricted": restricted,
+                          "n": df["n"], "recognition": df["recognition_rate"],
+                          "char accuracy": df["char_accuracy"]})  # fmt: skip
+    readme.write_text(fill(readme.read_text(), "peers", table.to_markdown(index=False, floatfmt=".3f")))

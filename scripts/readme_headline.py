@@ -6,7 +6,8 @@ The quick-grid table: clean recognition per style x model x variant, and recogni
 paper's two shifts (gaussian_noise severity 2 = sigma 5; kerning severity 1 = +1 px), from
 cells.parquet. The real-gap table: synthetic and real recognition per row of real_gap/gap/gap.csv.
 The fragility table: the quick-grid table of grids/fragility.toml (three model families); the
-same grid's table with the heavier shifts too goes into results/fragility/README.md.
+same grid's table with the heavier shifts too goes into results/fragility/README.md. The posterior
+table of the quick grid's clean cells goes into results/posterior/README.md.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ MARKERS = {"quick": ("<!-- quick-grid:begin -->", "<!-- quick-grid:end -->"),
            "gap": ("<!-- real-gap:begin -->", "<!-- real-gap:end -->"),
            "fragility": ("<!-- fragility:begin -->", "<!-- fragility:end -->"),
            "zoo-gap": ("<!-- zoo-real-gap:begin -->", "<!-- zoo-real-gap:end -->"),
-           "fragility-wide": ("<!-- fragility-wide:begin -->", "<!-- fragility-wide:end -->")}  # fmt: skip
+           "fragility-wide": ("<!-- fragility-wide:begin -->", "<!-- fragility-wide:end -->"),
+           "peers": ("<!-- peers:begin -->", "<!-- peers:end -->"),
+           "posterior": ("<!-- posterior-quick:begin -->", "<!-- posterior-quick:end -->")}  # fmt: skip
+POSTERIOR = "results/posterior/README.md"  # beside the top-level README
+#: the posterior's summary columns of a cell (synthgap.grid.work), as the table names them
+POSTERIOR_COLUMNS = {"is_ess_frac_median": "median ESS / M", "is_credible90_coverage": "90 % coverage",
+                     "is_recognition_rate": "posterior mode", "is_argmax_recognition": "arg-max (same)",
+                     "is_ms_per_captcha": "ms per captcha"}  # fmt: skip
 COLUMNS = {("clean", 0): "clean", ("gaussian_noise", 2): "noise sigma=5", ("kerning", 1): "kerning +1 px"}
 #: the paper's two shifts and a heavier one of each (grids/fragility.toml's severities)
 WIDE = {**COLUMNS, ("gaussian_noise", 4): "noise sigma=20", ("kerning", 2): "kerning -1 px"}
@@ -100,6 +108,23 @@ def real_gap(folder: Path) -> str:
     )
 
 
+def posterior(folder: Path) -> str:
+    """The importance-sampled posterior on each clean cell: how many samples count, coverage, mode."""
+    cells = pd.read_parquet(folder / "cells.parquet")
+    clean = cells[(cells["perturbation"] == "clean") & (cells["error"].fillna("") == "")]
+    table = clean.sort_values(["style", "variant", "model"])[
+        ["style", "variant", "model", *POSTERIOR_COLUMNS]
+    ]
+    table = table.rename(columns=POSTERIOR_COLUMNS).round(2)
+    table["ms per captcha"] = table["ms per captcha"].round().astype(int)
+    n = int(clean["is_n"].max())
+    return (
+        f"Clean cells of `{folder}` (`make quick QUICK_OUT={folder}`, {n} captchas each, M = "
+        f'{int(clean["is_M"].max())}; `report/report.md`, "Posterior calibration"):\n\n'
+        + table.to_markdown(index=False, floatfmt=".2f")
+    )
+
+
 def fill(text: str, key: str, content: str) -> str:
     begin, end = MARKERS[key]
     start, stop = text.index(begin) + len(begin), text.index(end)
@@ -115,6 +140,9 @@ def main(folder: str, readme: str, gap: str | None = None, fragility: str | None
         text = fill(text, "fragility", headline(Path(fragility), "fragility"))
         own = Path(fragility) / "README.md"
         own.write_text(fill(own.read_text(), "fragility-wide", headline(Path(fragility), "fragility", WIDE)))
+    own = path.parent / POSTERIOR
+    if own.exists() and MARKERS["posterior"][0] in own.read_text():
+        own.write_text(fill(own.read_text(), "posterior", posterior(Path(folder))))
     path.write_text(text)
 
 

@@ -19,7 +19,10 @@ def _grid(folder: Path, clean: dict[str, float]) -> Path:
             rows.append({"style": "wikipedia", "model": "crnn_ctc", "variant": variant, "error": None,
                          "perturbation": perturbation, "severity": severity, "test_size": 300,
                          "budget_minutes": float("nan"), "n": 20 if perturbation == "real" else 300,
-                         "recognition_rate": c if perturbation == "clean" else rate})  # fmt: skip
+                         "recognition_rate": c if perturbation == "clean" else rate, "is_n": 50,
+                         "is_M": 100, "is_ess_frac_median": 0.7, "is_credible90_coverage": 0.94,
+                         "is_recognition_rate": 0.9,
+                         "is_argmax_recognition": 0.96, "is_ms_per_captcha": 72.6})  # fmt: skip
     folder.mkdir(parents=True)
     pd.DataFrame(rows).to_parquet(folder / "cells.parquet")
     return folder
@@ -37,6 +40,9 @@ def test_tables_fill_their_markers_from_the_cells(tmp_path):
         "a\n<!-- quick-grid:begin -->\nOLD\n<!-- quick-grid:end -->\n"
         "b\n<!-- fragility:begin -->\nOLD\n<!-- fragility:end -->\nc\n"
     )
+    posterior = tmp_path / "results" / "posterior" / "README.md"
+    posterior.parent.mkdir(parents=True)
+    posterior.write_text("<!-- posterior-quick:begin -->\nOLD\n<!-- posterior-quick:end -->\n")
     script["main"](str(quick), str(readme), None, str(fragility))
     text = readme.read_text()
     assert "OLD" not in text and text.startswith("a\n") and text.endswith("c\n")
@@ -53,3 +59,7 @@ def test_tables_fill_their_markers_from_the_cells(tmp_path):
     assert "40" in elastic and elastic.rstrip(" |").endswith("not converged")  # under 50 % clean
     paper = next(line for line in wide.splitlines() if "(paper)" in line)
     assert "93.6" in paper and "nan" not in paper  # what the paper did not test stays blank
+    row = next(line for line in posterior.read_text().splitlines() if line.startswith("| wikipedia"))
+    assert [c.strip() for c in row.strip("|").split("|")] == [
+        "wikipedia", "plain", "crnn_ctc", "0.70", "0.94", "0.90", "0.96", "73"
+    ]  # fmt: skip
