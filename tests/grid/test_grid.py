@@ -360,7 +360,7 @@ def test_real_cells_skip_labels_outside_the_style(tmp_path):
     assert real.texts == ["abcdefgh", "abcdefghij"] and real.skipped == 2
 
 
-@pytest.mark.parametrize("name", ["quick", "paper", "showcase"])
+@pytest.mark.parametrize("name", ["quick", "fragility", "paper"])
 def test_shipped_grids(name):
     from synthgap.generators import list_generators
 
