@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from synthgap.io import atomic_write_bytes
+
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "results/peers")
 rows = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
 df = pd.DataFrame(rows)
@@ -26,4 +28,6 @@ if readme.exists():
     table = pd.DataFrame({"peer": df["peer"], "real set": df["real"], "restricted": restricted,
                           "n": df["n"], "recognition": df["recognition_rate"],
                           "char accuracy": df["char_accuracy"]})  # fmt: skip
-    readme.write_text(fill(readme.read_text(), "peers", table.to_markdown(index=False, floatfmt=".3f")))
+    atomic_write_bytes(
+        readme, fill(readme.read_text(), "peers", table.to_markdown(index=False, floatfmt=".3f")).encode()
+    )

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from synthgap.io import atomic_write_bytes
 from synthgap.metrics import wilson_interval
 from synthgap.report import CONVERGED, NOT_CONVERGED
 
@@ -132,18 +133,23 @@ def fill(text: str, key: str, content: str) -> str:
 
 
 def main(folder: str, readme: str, gap: str | None = None, fragility: str | None = None) -> None:
+    """Every table is made before any file is written, and each file is replaced whole."""
     path = Path(readme)
     text = fill(path.read_text(), "quick", headline(Path(folder)))
     if gap is not None:
         text = fill(text, "gap", real_gap(Path(gap)))
+    writes = {}
     if fragility is not None:
         text = fill(text, "fragility", headline(Path(fragility), "fragility"))
-        own = Path(fragility) / "README.md"
-        own.write_text(fill(own.read_text(), "fragility-wide", headline(Path(fragility), "fragility", WIDE)))
-    own = path.parent / POSTERIOR
-    if own.exists() and MARKERS["posterior"][0] in own.read_text():
-        own.write_text(fill(own.read_text(), "posterior", posterior(Path(folder))))
-    path.write_text(text)
+        wide = Path(fragility) / "README.md"
+        writes[wide] = fill(wide.read_text(), "fragility-wide", headline(Path(fragility), "fragility", WIDE))
+    writes[path] = text
+    post = path.parent / POSTERIOR
+    post_text = post.read_text() if post.exists() else ""
+    if MARKERS["posterior"][0] in post_text:
+        writes[post] = fill(post_text, "posterior", posterior(Path(folder)))
+    for target, content in writes.items():
+        atomic_write_bytes(target, content.encode())
 
 
 if __name__ == "__main__":
