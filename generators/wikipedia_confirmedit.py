@@ -24,7 +24,8 @@ own distortions); this style follows the real generator's recipe instead (facts 
   it, and the grid can say which fits real data better.
 
 Latents: the words, and per copy (f, p, angle) in ``params["wobble"]``; the per-line jitters come
-from the per-pixel stream (``Latent.seed``), as other styles' fields do.
+from the per-pixel stream (``Latent.seed``), as other styles' fields do, one per canvas row and copy
+(the site draws them for the rows with ink only; the rows without are never read).
 Elastic variant: Simard field on the ink before the noise, alpha U[20, 40), sigma 5.
 """
 
@@ -49,7 +50,8 @@ WORD_LENGTHS = (4, 5)
 ROUNDS = 2
 COPIES = ((3, 0.0), (1, 45.0), (2, 90.0))  # per round i: scale s = 2i + this, angle = base + this
 BASE_ANGLE, ROUND_TURN = 45.0, 30.0
-SHARPEN = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], np.float32) / 13.0  # PIL's SMOOTH kernel
+# PIL's Sharpness(2) is 2 image - SMOOTH(image), SMOOTH = [[1, 1, 1], [1, 5, 1], [1, 1, 1]] / 13: one filter
+SHARPEN = np.array([[-1, -1, -1], [-1, 21, -1], [-1, -1, -1]], np.float32) / 13.0
 NOISE_BLOCK, NOISE_CELL, NOISE_GRADIENT = 4, 65.0, 70.0
 
 
@@ -77,7 +79,9 @@ def load_words(path: Path, charset: str, lo: int, hi: int) -> tuple[str, ...]:
 
 @register_generator("wikipedia_confirmedit")
 class WikipediaConfirmEdit(Generator):
-    version = 2  # 2: each wobbly copy is one remap of the ink's neighbourhood (3x faster, one resampling)
+    # 2: each wobbly copy is one remap of the ink's neighbourhood (3x faster, one resampling);
+    # 3: the scan-line jitters of all six copies drawn at once, over every canvas row; sharpen as one filter
+    version = 3
     defaults = StyleConfig(
         charset="abcdefghijklmnopqrstuvwxyz",
         lengths=(8, 10),
@@ -157,17 +161,20 @@ class WikipediaConfirmEdit(Generator):
         w = sum(_metrics(path, latent.size, ch)[0] for ch in latent.text) + latent.kerning * (latent.L - 1)
         h = ascent + descent
         side = max(w, h) + 2 * min(w, h)
-        cov = np.zeros((side, side), np.float32)
         x0, y0 = (side - w) // 2, (side - h) // 2
+        # only the part of the side x side canvas that the glyphs' ink boxes cover is ever drawn on
+        tops = [y0 + b + g.top for g, b in zip(glyphs, baselines, strict=True)]
+        top, left = max(0, min(tops)), max(0, x0 + min(lefts))
+        bottom = min(side, max(t + g.height for g, t in zip(glyphs, tops, strict=True)))
+        right = min(side, max(x0 + x + g.width for g, x in zip(glyphs, lefts, strict=True)))
+        cov = np.zeros((max(1, bottom - top), max(1, right - left)), np.float32)
         for g, x, b in zip(glyphs, lefts, baselines, strict=True):
-            paste(cov, g, x0 + x, y0 + b)
+            paste(cov, g, x0 + x - left, y0 + b - top)
         wob = 0.09 * h
-        # the ink lies inside the pasted glyphs' boxes: look for it there, not on the whole canvas
-        top = max(0, min(y0 + b + g.top for g, b in zip(glyphs, baselines, strict=True)))
-        left = max(0, x0 + min(lefts))
-        ink, origin = _crop(cov[top:, left:], (top, left))
-        for f, p, angle in latent.params["wobble"]:
-            ink, origin = wobbly_copy(ink, origin, side, f, p, angle, wob, rng)
+        ink, origin = _crop(cov, (top, left))
+        tables = shift_tables(latent.params["wobble"], side, wob, rng)
+        for (_, _, angle), shift in zip(latent.params["wobble"], tables, strict=True):
+            ink, origin = wobbly_copy(ink, origin, side, angle, shift)
         border = min(w, h) // 4
         (y0, x0), (ih, iw) = origin, ink.shape
         box = np.zeros((ih + 2 * border, iw + 2 * border), np.float32)  # the crop may reach past the canvas
@@ -188,9 +195,23 @@ def _crop(cov: np.ndarray, origin: tuple[int, int]) -> tuple[np.ndarray, tuple[i
     return cov[y : y + h, x : x + w], (origin[0] + y, origin[1] + x)
 
 
-def wobbly_copy(ink, origin, side, f, p, angle, wob, rng):
-    """Rotate by ``angle`` about the canvas centre, shift each scan line of the rotated ink by a sine
-    plus a jitter, rotate back, sharpen: one bilinear remap of the ink's neighbourhood per copy.
+def shift_tables(wobble: list[list[float]], side: int, wob: float, rng: np.random.Generator) -> np.ndarray:
+    """Every copy's scan-line shifts, trunc(sin(p + i f / side) wob) + trunc(U(-wob/2, wob/2)) for
+    the canvas rows i, drawn at once (rows without ink are never read); a zero past the last row."""
+    f, p, _ = np.asarray(wobble).T
+    wave = np.multiply.outer(f / side, np.arange(side, dtype=np.float64))
+    wave += p[:, None]
+    np.sin(wave, out=wave)
+    wave *= wob
+    jitter = rng.uniform(-wob / 2, wob / 2, wave.shape)
+    tables = np.zeros((len(f), side + 1), np.float32)
+    np.add(np.trunc(wave, out=wave), np.trunc(jitter, out=jitter), out=tables[:, :side], casting="same_kind")
+    return tables
+
+
+def wobbly_copy(ink, origin, side, angle, shift):
+    """Rotate by ``angle`` about the canvas centre, shift each scan line of the rotated ink by
+    ``shift[row]``, rotate back, sharpen: one bilinear remap of the ink's neighbourhood per copy.
 
     A rotation about the centre (cv2.getRotationMatrix2D) sends canvas point q to row
     v = -sin(a) (qx - c) + cos(a) (qy - c) + c of the rotated frame, and shifting that row by s
@@ -201,35 +222,24 @@ def wobbly_copy(ink, origin, side, f, p, angle, wob, rng):
     (oy, ox), (h, w) = origin, ink.shape
     a = math.radians(angle)
     cos, sin, c = math.cos(a), math.sin(a), side / 2.0
-    # rows of the rotated frame that the ink's box covers: a linear map's extremes are at the corners
-    v = [-sin * (x - c) + cos * (y - c) + c for x in (ox, ox + w) for y in (oy, oy + h)]
-    r0, r1 = max(0, math.floor(min(v)) - 1), min(side, math.ceil(max(v)) + 2)
-    rows = np.arange(r0, r1)
-    shift = np.zeros(side + 2)
-    shift[r0:r1] = np.trunc(np.sin(p + rows * f / side) * wob) + np.trunc(
-        rng.uniform(-wob / 2, wob / 2, rows.size)
-    )
-    m = int(np.abs(shift[r0:r1]).max(initial=0.0)) + 2
-    # the neighbourhood's coordinates as a row and a column, broadcast: the same float32 operations
-    # element by element as on full coordinate grids, without building them
-    qx = np.arange(ox - m, ox + w + m, dtype=np.float32)[None, :]
-    qy = np.arange(oy - m, oy + h + m, dtype=np.float32)[:, None]
-    r = -sin * (qx - c) + cos * (qy - c)
-    r += c
-    np.rint(r, out=r)
-    s = np.take(shift.astype(np.float32), r.astype(np.int32), mode="clip")  # clip: rows 0 .. side + 1
-    mx = s * cos  # the maps qx - s cos - ox and qy - s sin - oy, computed in place
-    np.subtract(qx, mx, out=mx)
-    mx -= ox
-    s *= sin
-    my = np.subtract(qy, s, out=s)
-    my -= oy
-    out = cv2.remap(ink, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    blur = cv2.filter2D(out, -1, SHARPEN, borderType=cv2.BORDER_CONSTANT)
-    out *= 2.0  # sharpen: 2 out - blur, clipped, in place
-    out -= blur
+    # the copy's ink lies within the farthest shift (along the row: |s cos| across, |s sin| down), plus
+    # a pixel for the bilinear footprint and one for the sharpen, of the ink's box
+    far = float(np.abs(shift).max())
+    mx, my = math.ceil(far * abs(cos)) + 2, math.ceil(far * abs(sin)) + 2
+    qx = np.arange(ox - mx, ox + w + mx, dtype=np.float32)
+    qy = np.arange(oy - my, oy + h + my, dtype=np.float32)
+    # the rotated row of every pixel of the neighbourhood, rounded (floor of v + 1/2; negative rows
+    # clip to row 0, as they would rounded); then its shift along the row, as the maps qx - s cos - ox
+    # and qy - s sin - oy
+    row = np.add(((qy - c) * cos)[:, None], (qx - c) * -sin + (c + 0.5)).astype(np.intp)
+    map_x = np.take(shift * -cos, row, mode="clip")
+    map_x += qx - ox
+    map_y = np.take(shift * -sin, row, mode="clip")
+    map_y += (qy - oy)[:, None]
+    out = cv2.remap(ink, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    out = cv2.filter2D(out, -1, SHARPEN, borderType=cv2.BORDER_CONSTANT)
     np.clip(out, 0.0, 1.0, out=out)
-    return _crop(out, (oy - m, ox - m))
+    return _crop(out, (oy - my, ox - mx))
 
 
 @register_generator("wikipedia_confirmedit_noise")
@@ -239,5 +249,5 @@ class WikipediaConfirmEditNoise(WikipediaConfirmEdit):
         gh, gw = -(-HEIGHT // NOISE_BLOCK), -(-WIDTH // NOISE_BLOCK)
         coarse = rng.uniform(0, NOISE_CELL, (gh, gw)) + np.linspace(0, NOISE_GRADIENT, gw)[None, :]
         noise = cv2.resize(coarse.astype(np.float32), (WIDTH, HEIGHT), interpolation=cv2.INTER_LINEAR)
-        img = 255.0 - (255.0 / 3.0 * cov + noise)
+        img = cv2.addWeighted(cov, -255.0 / 3.0, noise, -1.0, 255.0)
         return ops.to_uint8(ops.gauss_noise(img, latent.params.get("noise_sigma", 0.0), rng))

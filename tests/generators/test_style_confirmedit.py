@@ -53,6 +53,29 @@ def test_every_wobble_draw_is_a_recorded_latent(sample):
     assert np.abs(gen.render(changed).astype(int) - images[0]).mean() > 1
 
 
+@pytest.mark.parametrize(("angle", "moved"), [(0.0, (0, 3)), (90.0, (3, 0)), (180.0, (0, -3))])
+def test_a_wobbly_copy_moves_each_scan_line_of_the_rotated_ink_by_its_shift(angle, moved):
+    """Shifting every row of the frame rotated by ``angle`` by 3 px moves the ink 3 px along the
+    rotated rows, (cos, sin) x 3 in (x, y); a flat square stays flat (the sharpen clips at 1)."""
+    ink = np.ones((5, 7), np.float32)
+    side = 120
+    still, origin = ce.wobbly_copy(ink, (50, 40), side, angle, np.zeros(side + 1, np.float32))
+    assert origin == (50, 40) and still.shape == ink.shape and np.allclose(still, 1.0, atol=1e-5)
+    shift = np.full(side + 1, 3.0, np.float32)
+    out, origin = ce.wobbly_copy(ink, (50, 40), side, angle, shift)
+    assert origin == (50 + moved[0], 40 + moved[1])
+    assert out.shape == ink.shape and np.allclose(out, 1.0, atol=1e-5)
+
+
+def test_scan_line_shifts_are_the_sine_plus_a_whole_pixel_jitter():
+    tables = ce.shift_tables([[13.0, 1.0, 45.0], [4.0, 2.0, 90.0]], 200, 4.0, np.random.default_rng(0))
+    assert tables.shape == (2, 201) and (tables[:, -1] == 0).all()
+    wave = np.trunc(np.sin(1.0 + np.arange(200) * 13.0 / 200) * 4.0)
+    jitter = tables[0, :200] - wave
+    assert set(np.unique(jitter)) <= {-1.0, 0.0, 1.0}  # trunc(U(-2, 2)): whole pixels, |j| < 2
+    assert 0.3 < (jitter == 0).mean() < 0.7
+
+
 @pytest.mark.parametrize("overrides", [{"lengths": (3, 7)}, {"charset": "xyz"}])
 def test_a_prior_with_no_word_pair_is_an_error_naming_the_word_list(overrides):
     with pytest.raises(UsageError) as e:
