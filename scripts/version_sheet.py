@@ -2,10 +2,13 @@
 by a style's module as it was at a git revision and as it is now, side by side.
 
 A version bump changes the bytes of every sample (the random draws may be consumed differently), so
-the sheet shows whether the look, not the pixels, stayed the same. Run from the repository root:
+the sheet shows whether the look, not the pixels, stayed the same; ``--time`` also times both
+versions' ``generate`` (100 images, best of 7 rounds taken in turn, one core). Run from the
+repository root:
 
     .venv/bin/python scripts/version_sheet.py wikipedia_confirmedit 14a6810 \\
-        --out results/sheets/wikipedia_confirmedit-versions.png [--elastic] [-n 8] [--seed 0] [--stats 300]
+        --out results/sheets/wikipedia_confirmedit-v2-v3.png [--elastic] [-n 8] [--seed 0] [--stats 300] \\
+        [--time]
 
 Only the style's own file is taken from the revision; the shared modules (ops, glyphs, base) are
 today's, so the sheet isolates a change made in that file.
@@ -16,10 +19,12 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import time
 import types
 from pathlib import Path
 from unittest import mock
 
+import cv2
 import numpy as np
 
 import synthgap.generators as generators
@@ -57,6 +62,21 @@ def generator_at(style: str, rev: str, elastic: bool = False) -> generators.Gene
     return classes[style](elastic=elastic)
 
 
+def ms_per_image(gens: list[generators.Generator], rounds: int = 7, n: int = 100) -> list[float]:
+    """Best ms per image of ``generate(n)`` for each generator, rounds taken in turn (a slow spell of
+    the machine hits both), after a warm-up that fills the glyph caches."""
+    cv2.setNumThreads(1)
+    best = [float("inf")] * len(gens)
+    for gen in gens:
+        gen.generate(300, seed=0)
+    for r in range(rounds):
+        for i, gen in enumerate(gens):
+            t = time.perf_counter()
+            gen.generate(n, seed=1, start=n * r)
+            best[i] = min(best[i], (time.perf_counter() - t) * 1000 / n)
+    return best
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("style")
@@ -66,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("-n", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--stats", type=int, default=300, help="samples behind the printed pixel statistics")
+    ap.add_argument("--time", action="store_true", help="also time both versions' generate")
     args = ap.parse_args(argv)
     before = generator_at(args.style, args.rev, args.elastic)
     after = create_generator(args.style, elastic=args.elastic)
@@ -81,6 +102,10 @@ def main(argv: list[str] | None = None) -> None:
               f"white (>= 250) {white:.4f}, mean gray {images.mean():.2f}")  # fmt: skip
     atomic_write_bytes(args.out, contact_sheet(columns))
     print(f"wrote {args.out}")
+    if args.time:
+        old_ms, new_ms = ms_per_image([before, after])
+        print(f"generate: {old_ms:.3f} ms per image at {args.rev} (version {before.version}), "
+              f"{new_ms:.3f} now (version {after.version}): {new_ms / old_ms:.2f} x")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import runpy
 import subprocess
 from pathlib import Path
@@ -42,11 +43,15 @@ def test_the_style_at_head_renders_todays_bytes_without_replacing_the_registered
 def test_the_sheet_has_a_column_per_version(script, monkeypatch, tmp_path, capsys):
     monkeypatch.chdir(ROOT)
     out = tmp_path / "sheet.png"
-    script["main"](["wikipedia", "HEAD", "--out", str(out), "-n", "2", "--stats", "4"])
+    script["main"](["wikipedia", "HEAD", "--out", str(out), "-n", "2", "--stats", "4", "--time"])
     assert Image.open(out).size == (2 * 206 + 6, Image.open(out).size[1])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("wikipedia (plain) version 1, HEAD, seed 0; over 4 samples: ink")
     assert lines[1].startswith("wikipedia (plain) version 1, now, seed 0; over 4 samples: ink")
+    timing = (
+        r"generate: \d\.\d{3} ms per image at HEAD \(version 1\), \d\.\d{3} now \(version 1\): \d\.\d\d x"
+    )
+    assert re.fullmatch(timing, lines[-1])
 
 
 def test_a_revision_git_cannot_show_is_a_clear_error(script, monkeypatch):
