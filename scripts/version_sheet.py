@@ -55,8 +55,13 @@ def generator_at(style: str, rev: str, elastic: bool = False) -> generators.Gene
 
     old = types.ModuleType(f"{module}@{rev}")
     old.__file__ = str(path)
-    with mock.patch.object(generators, "register_generator", register):
-        exec(compile(source, f"{path}@{rev}", "exec"), old.__dict__)
+    try:
+        with mock.patch.object(generators, "register_generator", register):
+            exec(compile(source, f"{path}@{rev}", "exec"), old.__dict__)
+    except Exception as e:  # the old file against today's shared modules: say which and why
+        raise SystemExit(
+            f"version_sheet: {path} at {rev} does not load beside today's modules: {e!r}"
+        ) from None
     if style not in classes:
         raise SystemExit(f"version_sheet: {path} at {rev} registers no style {style!r}")
     return classes[style](elastic=elastic)
@@ -92,7 +97,10 @@ def main(argv: list[str] | None = None) -> None:
     after = create_generator(args.style, elastic=args.elastic)
     columns = []
     for gen, where in ((before, args.rev), (after, "now")):
-        images, latents = gen.generate(max(args.n, args.stats), seed=args.seed)
+        try:
+            images, latents = gen.generate(max(args.n, args.stats), seed=args.seed)
+        except Exception as e:  # an old file may call what today's shared modules no longer have
+            raise SystemExit(f"version_sheet: {args.style} at {where} fails to render: {e!r}") from None
         title = f"{args.style} ({gen.variant}) version {gen.version}, {where}, seed {args.seed}"
         columns.append(
             (title, [(img, lat.text) for img, lat in zip(images[: args.n], latents, strict=False)])

@@ -58,3 +58,16 @@ def test_a_revision_git_cannot_show_is_a_clear_error(script, monkeypatch):
     monkeypatch.chdir(ROOT)
     with pytest.raises(SystemExit, match=r"git show no-such-rev:generators/wikipedia\.py"):
         script["generator_at"]("wikipedia", "no-such-rev")
+
+
+def test_an_old_file_that_no_longer_renders_is_a_clear_error_and_writes_nothing(
+    script, monkeypatch, tmp_path
+):
+    """captcha_v2.py as first committed (ec2abbe) calls ops.strike, which today's ops no longer has."""
+    if _git("cat-file", "-e", "ec2abbe^{commit}").returncode != 0:
+        pytest.skip("commit ec2abbe is not in this checkout (a shallow clone)")
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "sheet.png"
+    with pytest.raises(SystemExit, match=r"captcha_v2 at ec2abbe fails to render: AttributeError\(.*strike"):
+        script["main"](["captcha_v2", "ec2abbe", "--out", str(out), "-n", "1", "--stats", "1"])
+    assert not out.exists()
