@@ -35,6 +35,7 @@ from synthgap.io import check_writable_dir
 from synthgap.models import create_model
 from synthgap.models.base import Recognizer, resize_batch
 from synthgap.models.checkpoint import save_checkpoint
+from synthgap.models.data_parallel import DataParallel, check_processes
 from synthgap.progress import progress as progress_bar
 from synthgap.realdata import load_real, split_indices
 
@@ -70,9 +71,11 @@ def configure_threads(device: torch.device, workers: int, threads: int | None = 
 
 
 def train_step(net: Recognizer, opt: torch.optim.Optimizer, batch, device: torch.device, bf16: bool,
-               seconds: dict[str, float] | None = None):  # fmt: skip
+               seconds: dict[str, float] | None = None, sync=None):  # fmt: skip
     """One optimisation step on ``batch`` (images, texts, latent indices); the loss and outputs.
-    ``seconds`` accumulates the time of the forward and of the backward pass with the update."""
+    ``sync(loss)``, between the backward pass and the update, averages the gradients over
+    data-parallel ranks and returns the mean loss (it keeps its own time). ``seconds`` accumulates
+    the time of the forward pass and of the backward pass with the update."""
     t0 = time.perf_counter()
     images_b, texts_b, lidx = batch
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
@@ -80,11 +83,15 @@ def train_step(net: Recognizer, opt: torch.optim.Optimizer, batch, device: torch
     t1 = time.perf_counter()
     opt.zero_grad(set_to_none=True)
     loss.backward()
+    t2 = time.perf_counter()
+    if sync is not None:
+        loss = sync(loss)
+    t3 = time.perf_counter()
     torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
     opt.step()
     if seconds is not None:
         seconds["forward"] += t1 - t0
-        seconds["backward"] += time.perf_counter() - t1
+        seconds["backward"] += t2 - t1 + time.perf_counter() - t3
     return loss, outputs
 
 
@@ -179,11 +186,14 @@ def render_pool(gen: Generator, hw: tuple[int, int], workers: int) -> tuple[Exec
 
 
 class SyntheticBatches:
-    """Batches of fresh samples from ``gen``, rendered ``prefetch`` batches ahead by ``workers``."""
+    """Batches of fresh samples from ``gen``, rendered ``prefetch`` batches ahead by ``workers``.
+    ``part=(r, P)``: only part r of P of every batch (a data-parallel rank's share)."""
 
     def __init__(self, gen: Generator, seed: int, batch_size: int, hw: tuple[int, int], workers: int,
-                 cache: int = 0) -> None:  # fmt: skip
+                 cache: int = 0, part: tuple[int, int] = (0, 1)) -> None:  # fmt: skip
         self.seed, self.batch_size, self.cache = stream_seed(seed, TRAIN), batch_size, cache
+        self.share = batch_size // part[1]
+        self.offset = part[0] * self.share
         self.rendered = 0
         self.pool, self.state = render_pool(gen, hw, workers)
         self.queue: deque[Future | tuple] = deque()
@@ -197,9 +207,9 @@ class SyntheticBatches:
             self.oldest = 0
 
     def _submit(self) -> None:
-        start = self.next_block * self.batch_size
+        start = self.next_block * self.batch_size + self.offset
         self.next_block += 1
-        args = (self.seed, start, self.batch_size, self.state)
+        args = (self.seed, start, self.share, self.state)
         self.queue.append(self.pool.submit(_render, *args) if self.pool else args)
 
     def _take(self) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -213,7 +223,7 @@ class SyntheticBatches:
             raise WorkerError(
                 f"a render worker died (killed, or out of memory?) at sample {self.rendered}: {e}"
             ) from None
-        self.rendered += self.batch_size
+        self.rendered += self.share
         return batch
 
     def batch(self, step: int) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -422,6 +432,7 @@ def train(
     batch_size: int | None = None,
     lr: float | None = None,
     workers: int | None = None,
+    processes: int = 1,
     cache: int = 0,
     bf16: bool = False,
     val_n: int = 512,
@@ -437,7 +448,8 @@ def train(
     the forward pass under bfloat16 autocast (weights, optimizer and checkpoint stay float32): about twice the
     training throughput on CPUs with AMX / AVX512-BF16. The budget is ``steps``, ``minutes`` or a
     :class:`Plateau` (train to convergence under a cap). ``desc`` labels the progress bar; a
-    labelled bar is transient (the grid's bar for its cell).
+    labelled bar is transient (the grid's bar for its cell). ``processes`` > 1 trains data-parallel
+    on that many CPU processes, each rendering its part of every batch (models/data_parallel.py).
     """
     schedule = Schedule(steps, minutes, plateau)
     if (style is None) == (real is None):
@@ -450,13 +462,16 @@ def train(
     if bf16 and not bf16_supported(dev):
         raise UsageError("bf16: this CPU has no bfloat16 support (AVX512-BF16 or AMX); train in float32",
                          field="bf16")  # fmt: skip
-    measure = workers is None and dev.type == "cpu" and style is not None  # split chosen by measure_split
-    workers = default_workers(dev) if workers is None else workers
-    threads = configure_threads(dev, workers)
+    check_processes(processes, synthetic=style is not None, device=dev, cache=cache, workers=workers)
+    # split chosen by measure_split; data-parallel ranks render inline on one thread each
+    measure = workers is None and dev.type == "cpu" and style is not None and processes == 1
+    workers = (default_workers(dev) if workers is None else workers) if processes == 1 else 0
+    threads = configure_threads(dev, workers, 1 if processes > 1 else None)
     meta: dict[str, Any] = {
         "seed": seed,
         "size": size,
         "cache": cache,
+        "processes": processes,
         "precision": "bf16" if bf16 else "fp32",
     }
 
@@ -496,6 +511,8 @@ def train(
     batch_size = batch_size or net.default_batch[size]
     if cache and cache < batch_size:
         raise UsageError(f"cache: must be 0 or >= the batch size {batch_size}", field="cache")
+    check_processes(processes, synthetic=style is not None, device=dev, cache=cache, workers=workers,
+                    batch_size=batch_size)  # fmt: skip
     meta["batch_size"] = batch_size
     lr = lr if lr is not None else net.default_lr[size]
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -508,25 +525,32 @@ def train(
             meta["split"] = measure_split(net, probe, time.perf_counter() - t, bf16)
             workers = meta["split"]["workers"]
             threads = configure_threads(dev, workers, meta["split"]["threads"])
-        source = SyntheticBatches(gen, seed, batch_size, net.input_hw, workers, cache)
+        source = SyntheticBatches(gen, seed, batch_size, net.input_hw, workers, cache, part=(0, processes))
     else:
         source = RealBatches(images[tr], [labels[i] for i in tr], seed, batch_size, net.input_hw)
 
     t0, step, seen, acc, val, losses = time.time(), 0, 0, 0.0, {}, []
-    seconds = dict.fromkeys(("batch_wait", "forward", "backward", "validate"), 0.0)  # where the time went
+    # where the time went (batch_wait: rendering, for a data-parallel rank; sync: averaging gradients)
+    seconds = dict.fromkeys(("batch_wait", "forward", "backward", "sync", "validate"), 0.0)
     curve: list[dict[str, float]] = []
     best_state = None
+    ranks = None
     bar = progress_bar(desc or "train", total=steps, enabled=progress, leave=desc is None)
     try:
+        if processes > 1:
+            ranks = DataParallel(processes, gen, net, seed, batch_size, bf16, seconds)
+            t0 = time.time()  # the budget starts when every rank is up
         while not schedule.done(step, time.time() - t0):
             rate = lr * schedule.factor(step, time.time() - t0)
             for group in opt.param_groups:
                 group["lr"] = rate
+            if ranks is not None:
+                ranks.command(rate)
             t_wait = time.perf_counter()
             images_b, texts_b, lidx = batch = source.batch(step)
             seconds["batch_wait"] += time.perf_counter() - t_wait
-            loss, outputs = train_step(net, opt, batch, dev, bf16, seconds)
-            step, seen = step + 1, seen + len(texts_b)
+            loss, outputs = train_step(net, opt, batch, dev, bf16, seconds, ranks and ranks.sync)
+            step, seen = step + 1, seen + len(texts_b) * processes
             losses.append(loss.item())
             if step % 10 == 1:
                 batch_acc = metrics.recognition_rate(net.decode(outputs.detach()), texts_b, case_sensitive)
@@ -559,6 +583,8 @@ def train(
     finally:
         bar.close()
         source.close()
+        if ranks is not None:
+            ranks.close()
     wall = time.time() - t0
     if best_state is not None:  # a plateau run keeps its best validated weights
         net.load_state_dict(best_state)
@@ -566,7 +592,8 @@ def train(
     val = validate(net, val_images, val_texts, case_sensitive, val_lidx)
     meta.update(
         model=model, lr=lr, steps=step, wall_s=round(wall, 2), samples_seen=seen,
-        samples_rendered=source.rendered, samples_per_s=round(seen / wall, 1), case_sensitive=case_sensitive,
+        samples_rendered=source.rendered * processes, samples_per_s=round(seen / wall, 1),
+        case_sensitive=case_sensitive,
         device=str(dev), workers=workers, torch_threads=threads, val_n=len(val_texts), val=val,
         time_s={k: round(v, 3) for k, v in seconds.items()},  # on a GPU, forward time shows in backward
         val_every=val_every, stop=schedule.stop_reason, plateau=asdict(plateau) if plateau else None,

@@ -339,7 +339,8 @@ def build_entry(zoo: Zoo, entry: Entry, *, workers: int | None = None, progress:
             "minutes": round(m["wall_s"] / 60, 2),
             "precision": m["precision"],
             "samples_per_s": m["samples_per_s"],
-            **{k: m[k] for k in ("workers", "torch_threads", "split", "time_s") if k in m},  # the core split
+            # how the cores were used
+            **{k: m[k] for k in ("workers", "torch_threads", "processes", "split", "time_s") if k in m},
             "batch_size": m["batch_size"],
             "lr": m["lr"],
             "val": m["val"],

@@ -120,6 +120,8 @@ def test_eval_real_folder_with_foreign_labels_exits_2(ckpt, tmp_path):
         (["--steps", "0"], "must be positive"),
         (["--steps", "1", "--input", "8x160"], "input_hw: height and width must be >= 16, got 8x160"),
         (["--steps", "1", "--input", "40by160"], "expected HEIGHTxWIDTH"),
+        (["--steps", "1", "--processes", "0"], "processes: must be >= 1, got 0"),
+        (["--steps", "1", "--processes", "2", "--batch-size", "9"], "batch size 9 must split evenly over 2"),
     ],
 )
 def test_train_bad_input_exits_2_and_writes_nothing(tmp_path, args, needle):

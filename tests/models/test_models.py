@@ -211,7 +211,8 @@ def test_training_on_cpu_without_a_worker_count_records_the_split_it_measured(tm
     assert (meta["workers"], meta["torch_threads"]) == (meta["split"]["workers"], meta["split"]["threads"])
     assert meta["split"]["render_ms_per_sample"] > 0 and meta["steps"] == 2
     # where the time went: waiting for batches, forward, backward and update, validation
-    assert set(meta["time_s"]) == {"batch_wait", "forward", "backward", "validate"}
+    assert set(meta["time_s"]) == {"batch_wait", "forward", "backward", "sync", "validate"}
+    assert meta["time_s"]["sync"] == 0 and meta["processes"] == 1  # one process: nothing to average
     assert all(v >= 0 for v in meta["time_s"].values()) and meta["time_s"]["forward"] > 0
     assert sum(meta["time_s"].values()) <= meta["wall_s"] + 0.01
 

@@ -79,6 +79,12 @@ def parse_hw(ctx, param, value: str | None) -> tuple[int, int] | None:
     "threads that a short measurement finds fastest, recorded in the checkpoint; on GPU: all cores).",
 )  # fmt: skip
 @click.option(
+    "--processes", type=int, default=1, show_default=True,
+    help="Data-parallel CPU processes, each rendering its part of every batch and training on one "
+    "thread, gradients averaged (on 2 cores, 2 trains crnn_ctc ~15 %% faster than 1 render process + 1 "
+    "torch thread; runs are then fixed by seed and process count).",
+)  # fmt: skip
+@click.option(
     "--cache", type=int, default=0, show_default=True,
     help="Bounded pool of N rendered samples, reused while workers refresh it (0: every sample fresh).",
 )  # fmt: skip
@@ -90,7 +96,7 @@ def parse_hw(ctx, param, value: str | None) -> tuple[int, int] | None:
 @click.option("--device", help="torch device (default: cuda when present, else cpu).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="New checkpoint folder.")
 def train(style, elastic, overrides, real, strict, split, real_val, model_name, size, input_hw, steps,
-          minutes, plateau, seed, batch_size, lr, workers, cache, bf16, val_every, device,
+          minutes, plateau, seed, batch_size, lr, workers, processes, cache, bf16, val_every, device,
           out) -> None:  # fmt: skip
     """Train MODEL on STYLE (or a real folder) and write a checkpoint folder to OUT."""
     from synthgap.models.training import train as run_training
@@ -109,7 +115,7 @@ def train(style, elastic, overrides, real, strict, split, real_val, model_name, 
     path = run_training(
         out, model=model_name, size=size, input_hw=input_hw, style=style, elastic=elastic,
         overrides=parse_overrides(overrides), real=real, split=split, strict=strict, real_val=real_val,
-        seed=seed, **budget, batch_size=batch_size, lr=lr, workers=workers, cache=cache,
+        seed=seed, **budget, batch_size=batch_size, lr=lr, workers=workers, processes=processes, cache=cache,
         bf16=bf16, val_every=val_every, device=device,
     )  # fmt: skip
     config = json.loads((path / "config.json").read_text())
