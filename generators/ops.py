@@ -165,6 +165,38 @@ def elastic_ox(
     return displace(cov, _ox_field(rng, cov.shape, a, k, s, tails=True), then)
 
 
+def elastic_ox_to(
+    cov: np.ndarray, a: float, k: int, s: float, rng: np.random.Generator, size: tuple[int, int]
+) -> np.ndarray:
+    """``elastic_ox`` then a resize to ``size`` (h, w), in one bilinear lookup at the output size.
+
+    The field is OxCaptcha's (uniform draws with rare x5 kicks, the cell-integrated kernel, in
+    canvas pixels), drawn on a half-resolution grid of the canvas (kernel and std halved, amplitude
+    halved to keep the RMS, as ``elastic_simard``) and upsampled straight to ``size``; the zero
+    border keeps its width in canvas pixels. About 0.6x the cost of the two steps: no full-size
+    field, one remap at the smaller size and no resize. Sampling instead of area-averaging makes a
+    downscale by 1.5 slightly crisper.
+    """
+    h, w = cov.shape
+    oh, ow = size
+    kern = _cell_gaussian(k // 2 + 1, s / 2.0)
+    coarse = _uniform_field(rng, ((h + 1) // 2, (w + 1) // 2), tails=True)
+    coarse = cv2.sepFilter2D(coarse, -1, kern, kern * (a * 0.5), borderType=cv2.BORDER_CONSTANT)
+    field = cv2.resize(coarse, (ow, oh), interpolation=cv2.INTER_LINEAR)
+    ry, rx = math.ceil((k // 2) * oh / h), math.ceil((k // 2) * ow / w)
+    field[:ry], field[-ry:], field[:, :rx], field[:, -rx:] = 0.0, 0.0, 0.0, 0.0
+    pos = np.add(_scaled_grid(h, w, oh, ow), field, out=field)
+    return cv2.remap(cov, pos, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+
+
+@functools.cache
+def _scaled_grid(h: int, w: int, oh: int, ow: int) -> np.ndarray:
+    """Canvas (x, y) of each output pixel's centre when an h x w canvas is shown at oh x ow."""
+    xs = (np.arange(ow, dtype=np.float32) + 0.5) * (w / ow) - 0.5
+    ys = (np.arange(oh, dtype=np.float32) + 0.5) * (h / oh) - 0.5
+    return np.dstack(np.meshgrid(xs, ys)).astype(np.float32)
+
+
 def electric(cov: np.ndarray, rng: np.random.Generator, a: float = 24.0) -> np.ndarray:
     """OxCaptcha ``distortionElectric2``: a 2x2 kernel, so edges turn furry and jagged."""
     return displace(cov, _ox_field(rng, cov.shape, a, 2, 2.2, tails=False))

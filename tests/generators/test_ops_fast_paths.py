@@ -50,6 +50,31 @@ def test_elastic_ox_with_wave_folded_in_equals_the_two_steps(seed):
     assert np.array_equal(two_steps, one_pass)
 
 
+def test_elastic_ox_to_without_displacement_is_a_bilinear_resize():
+    cov = _ink((57, 300), 3)
+    still = ops.elastic_ox_to(cov, 0.0, 11, 6.0, np.random.default_rng(0), (50, 200))
+    resized = cv2.resize(cov, (200, 50), interpolation=cv2.INTER_LINEAR)
+    assert still.shape == (50, 200) and np.abs(still - resized).max() < 0.04  # remap's 1/32 px weights
+
+
+def test_elastic_ox_to_moves_ink_as_far_as_elastic_ox_then_a_resize():
+    """Same field statistics as the full-size field: the displaced images differ from the
+    undisplaced one by about as much (mean absolute change within 15 %), and keep the ink on
+    average (one field squeezes or spreads it by a few per cent)."""
+    cov = _ink((57, 300), 4)
+    base = cv2.resize(cov, (200, 50), interpolation=cv2.INTER_AREA)
+    ours, theirs, ink = [], [], []
+    for seed in range(40):
+        a = ops.elastic_ox_to(cov, 25.0, 11, 6.0, np.random.default_rng(seed), (50, 200))
+        b = cv2.resize(ops.elastic_ox(cov, 25.0, 11, 6.0, np.random.default_rng(seed)), (200, 50),
+                       interpolation=cv2.INTER_AREA)  # fmt: skip
+        ours.append(np.abs(a - base).mean())
+        theirs.append(np.abs(b - base).mean())
+        ink.append(a.sum() / base.sum())
+    assert np.mean(theirs) > 0.02 and abs(np.mean(ours) / np.mean(theirs) - 1) < 0.15
+    assert abs(np.mean(ink) - 1) < 0.02
+
+
 def test_two_pixel_lines_carry_as_much_ink_as_opencvs():
     """``line_layer``'s three offset 1 px lines stand in for OpenCV's 2 px LINE_AA line."""
     rng = np.random.default_rng(0)
