@@ -89,5 +89,5 @@ class FacebookLook(Generator):
             text = cv2.dilate(text, _SQUARE2)
         cov = ops.wave(text, *(p[k] for k in WAVE))
         curves = ops.bezier_points(np.asarray(p["curves"], np.float64))
-        cov = ops.polylines(cov, list(curves), p["curve_width"])
+        cov = ops.polylines(cov, curves, p["curve_width"])
         return ops.ellipses(cov, np.asarray(p["arcs"], np.float64), p["arc_width"])

@@ -367,8 +367,10 @@ def gauss_noise(img: np.ndarray, sigma: float, rng: np.random.Generator) -> np.n
     return np.trunc(noisy, out=noisy)
 
 
-def to_uint8(img: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+def to_uint8(img: np.ndarray, whole: bool = False) -> np.ndarray:
+    """Round to the nearest gray level and saturate; ``whole``: the values are whole numbers
+    already (``gauss_noise`` truncates), so only the saturation is left to do."""
+    return np.clip(img if whole else np.rint(img), 0, 255).astype(np.uint8)
 
 
 def gray(
@@ -381,7 +383,7 @@ def gray(
     """
     if noise_sigma <= 0 and np.ndim(background) == 0:
         return cv2.convertScaleAbs(cov, alpha=-float(background), beta=float(background))
-    return to_uint8(gauss_noise(compose(cov, background), noise_sigma, rng))
+    return to_uint8(gauss_noise(compose(cov, background), noise_sigma, rng), whole=noise_sigma > 0)
 
 
 def speckle_fringe(
@@ -399,8 +401,9 @@ def speckle_fringe(
     return cov + (dither - cov) * s
 
 
-def polylines(cov: np.ndarray, lines: list[np.ndarray], width: float, ss: int = 4) -> np.ndarray:
-    """Ink open polylines (each (m, 2) vertices in pixels) of any fractional ``width``.
+def polylines(cov: np.ndarray, lines: list[np.ndarray] | np.ndarray, width: float, ss: int = 4) -> np.ndarray:
+    """Ink open polylines (each (m, 2) vertices in pixels; a (k, m, 2) array when all are as long)
+    of any fractional ``width``.
 
     Drawn ``ss`` (a power of two) times finer and averaged: the fine line is aliased (LINE_8,
     round joins), and averaging ss x ss cells antialiases it. OpenCV's LINE_AA thick lines, twice
@@ -413,7 +416,10 @@ def polylines(cov: np.ndarray, lines: list[np.ndarray], width: float, ss: int = 
         raise ValueError(f"ss must be a power of two, got {ss}")
     layer = np.zeros((h * ss, w * ss), np.uint8)
     # pixel centre x is at ss*x + (ss-1)/2 on the fine grid; 4 fractional bits
-    fine = [np.round((np.asarray(p, np.float64) * ss + (ss - 1) / 2) * 16).astype(np.int32) for p in lines]
+    if isinstance(lines, np.ndarray):  # one rounding for all lines
+        fine = list(np.round((lines.astype(np.float64) * ss + (ss - 1) / 2) * 16).astype(np.int32))
+    else:
+        fine = [np.round((np.asarray(p, np.float64) * ss + (ss - 1) / 2) * 16).astype(np.int32) for p in lines]
     cv2.polylines(layer, fine, False, 255, max(1, round(width * ss)), cv2.LINE_8, shift=4)
     while layer.shape[0] > h:
         layer = cv2.resize(layer, (layer.shape[1] // 2, layer.shape[0] // 2), interpolation=cv2.INTER_LINEAR)
