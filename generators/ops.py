@@ -415,11 +415,12 @@ def polylines(cov: np.ndarray, lines: list[np.ndarray] | np.ndarray, width: floa
     if ss < 1 or ss & (ss - 1):
         raise ValueError(f"ss must be a power of two, got {ss}")
     layer = np.zeros((h * ss, w * ss), np.uint8)
+
     # pixel centre x is at ss*x + (ss-1)/2 on the fine grid; 4 fractional bits
-    if isinstance(lines, np.ndarray):  # one rounding for all lines
-        fine = list(np.round((lines.astype(np.float64) * ss + (ss - 1) / 2) * 16).astype(np.int32))
-    else:
-        fine = [np.round((np.asarray(p, np.float64) * ss + (ss - 1) / 2) * 16).astype(np.int32) for p in lines]
+    def fine_grid(p) -> np.ndarray:
+        return np.round((np.asarray(p, np.float64) * ss + (ss - 1) / 2) * 16).astype(np.int32)
+
+    fine = list(fine_grid(lines)) if isinstance(lines, np.ndarray) else [fine_grid(p) for p in lines]
     cv2.polylines(layer, fine, False, 255, max(1, round(width * ss)), cv2.LINE_8, shift=4)
     while layer.shape[0] > h:
         layer = cv2.resize(layer, (layer.shape[1] // 2, layer.shape[0] // 2), interpolation=cv2.INTER_LINEAR)
