@@ -14,12 +14,13 @@ import torch
 from synthgap.generators import create_generator
 from synthgap.models import create_model, list_models
 from synthgap.models.base import resize_batch
-from synthgap.models.training import SyntheticBatches, latent_indices, train_step
+from synthgap.models.training import SyntheticBatches, keep_freed_memory, latent_indices, train_step
 
 
 @pytest.fixture(scope="module")
 def data():
     torch.set_num_threads(1)
+    keep_freed_memory()  # as a training process does
     gen = create_generator("wikipedia")
     images, lats = gen.generate(256, seed=0)
     latents = {k: list(v) for k, v in gen.discrete_latents().items()}

@@ -40,6 +40,8 @@ from synthgap.models.training import Plateau
 
 SPEC, INDEX, RECORD = "zoo.toml", "index.csv", "record.json"
 FORMAT = "synthgap-zoo/1"
+# how the training used the cores, copied from the checkpoint into the record
+CORE_USE = ("workers", "torch_threads", "processes", "split", "time_s", "time_s_ranks")
 INDEX_COLUMNS = [
     "name", "style", "variant", "model", "size", "seed", "steps", "minutes", "stop", "clean_recognition",
     "clean_char_accuracy", "converged", "test_n", "test_seed", "samples_per_s", "precision", "kb",
@@ -339,8 +341,7 @@ def build_entry(zoo: Zoo, entry: Entry, *, workers: int | None = None, progress:
             "minutes": round(m["wall_s"] / 60, 2),
             "precision": m["precision"],
             "samples_per_s": m["samples_per_s"],
-            # how the cores were used
-            **{k: m[k] for k in ("workers", "torch_threads", "processes", "split", "time_s") if k in m},
+            **{k: m[k] for k in CORE_USE if k in m},
             "batch_size": m["batch_size"],
             "lr": m["lr"],
             "val": m["val"],

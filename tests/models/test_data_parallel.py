@@ -50,6 +50,8 @@ def test_two_ranks_train_on_the_whole_batch_and_a_run_is_fixed_by_its_seed(tmp_p
     assert (meta["processes"], meta["workers"], meta["torch_threads"]) == (2, 0, 1)
     assert meta["steps"] == 3 and meta["samples_seen"] == 24 and meta["samples_rendered"] == 24
     assert meta["time_s"]["sync"] > 0 and meta["time_s"]["batch_wait"] > 0
+    other = meta["time_s_ranks"]["rank1"]  # rank 1 reports where its time went too
+    assert set(other) == {"batch_wait", "forward", "backward", "sync"} and other["forward"] > 0
     for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(pa, pb), name
     torch.manual_seed(0)  # the initial weights of these runs: training moved them
