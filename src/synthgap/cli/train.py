@@ -81,8 +81,8 @@ def parse_hw(ctx, param, value: str | None) -> tuple[int, int] | None:
 @click.option(
     "--processes", type=int, default=1, show_default=True,
     help="Data-parallel CPU processes, each rendering its part of every batch and training on one "
-    "thread, gradients averaged (on 2 cores, 2 trains crnn_ctc ~15 %% faster than 1 render process + 1 "
-    "torch thread; runs are then fixed by seed and process count).",
+    "thread, gradients averaged (on 2 cores at batch 256, 2 trained crnn_ctc 5-10 % faster than 1 render "
+    "process + 1 torch thread; a run is then fixed by its seed and the process count).",
 )  # fmt: skip
 @click.option(
     "--cache", type=int, default=0, show_default=True,
