@@ -15,6 +15,7 @@ import torch
 
 from synthgap.errors import UsageError, WorkerError
 from synthgap.generators import create_generator
+from synthgap.models import list_models
 from synthgap.models.checkpoint import load_checkpoint
 from synthgap.models.training import SyntheticBatches, train
 
@@ -57,6 +58,13 @@ def test_two_ranks_train_on_the_whole_batch_and_a_run_is_fixed_by_its_seed(tmp_p
     torch.manual_seed(0)  # the initial weights of these runs: training moved them
     untrained = type(a)(charset="abc", max_len=3, size="cpu")
     assert not torch.equal(untrained.head.weight, a.head.weight)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_family_trains_data_parallel(tmp_path, name):
+    model = load_checkpoint(run_dp(tmp_path / "ck", model=name, steps=2))
+    assert model.meta["processes"] == 2 and model.meta["samples_seen"] == 16
+    assert all(torch.isfinite(p).all() for p in model.parameters())
 
 
 def test_a_rank_that_dies_ends_the_run_with_an_error_naming_it(tmp_path):
