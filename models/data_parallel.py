@@ -21,10 +21,12 @@ a rank whose parent has gone exits.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import time
 from collections.abc import Callable
+from functools import partial
 
 import cv2
 import torch
@@ -38,9 +40,10 @@ ACCOUNTS = ("batch_wait", "forward", "backward", "sync")  # a rank's time, as th
 START_S = 120.0  # how long rank 0 waits for a spawned rank to report
 
 
-def check_processes(processes: int, *, synthetic: bool, device: torch.device, cache: int, workers: int | None,
-                    batch_size: int | None = None) -> None:  # fmt: skip
-    """Usage errors for ``processes`` before anything starts (the batch split once it is known)."""
+def check_processes(processes: int, *, synthetic: bool, device: torch.device, cache: int,
+                    workers: int | None) -> None:  # fmt: skip
+    """Usage errors for ``processes`` before anything starts (the batch split is checked once the
+    batch size is known)."""
 
     def need(ok: bool, why: str) -> None:
         if not ok:
@@ -53,8 +56,6 @@ def check_processes(processes: int, *, synthetic: bool, device: torch.device, ca
     need(device.type == "cpu", f"data-parallel training is for CPU cores, not {device}")
     need(not cache, "each rank renders its part of every batch: use cache 0")
     need(not workers, "each rank renders its part inline: give no render workers")
-    need(batch_size is None or batch_size % processes == 0,
-         f"the batch size {batch_size} must split evenly over {processes}")  # fmt: skip
     need(not multiprocessing.current_process().daemon, "a daemonic process (dask worker) cannot start ranks")
 
 
@@ -130,15 +131,8 @@ def _rank_main(rank: int, exchange: Exchange, core: int, gen: Generator, net: Re
     opt = torch.optim.Adam(net.parameters(), lr=0.0)
     source = SyntheticBatches(gen, seed, batch_size, net.input_hw, workers=0, part=(rank, exchange.world))
     seconds = dict.fromkeys(ACCOUNTS, 0.0)
-
-    def sync(loss: torch.Tensor) -> torch.Tensor:
-        t = time.perf_counter()
-        mean = exchange.average(net, loss)
-        seconds["sync"] += time.perf_counter() - t
-        return mean
-
     exchange.posted[rank][0].release()  # up
-    for step in range(2**62):
+    for step in itertools.count():
         t = time.perf_counter()
         exchange.wait(exchange.told[rank], "waiting for the rate")
         rate = exchange.rate.item()
@@ -150,14 +144,14 @@ def _rank_main(rank: int, exchange: Exchange, core: int, gen: Generator, net: Re
         t = time.perf_counter()
         batch = source.batch(step)
         seconds["batch_wait"] += time.perf_counter() - t
-        train_step(net, opt, batch, torch.device("cpu"), bf16, seconds, sync)
+        train_step(net, opt, batch, torch.device("cpu"), bf16, seconds, partial(exchange.average, net))
     exchange.seconds[rank] = torch.tensor([seconds[k] for k in ACCOUNTS], dtype=torch.float64)
 
 
 class DataParallel:
     """Rank 0's side: starts ranks 1..P-1 with copies of ``net``, then per step sets the rate
-    (``command``) and averages the gradients (``sync``); ``close`` stops them. Time spent in both
-    goes to ``seconds["sync"]``."""
+    (``command``) and averages the gradients (``sync``); ``close`` stops them. Time spent setting
+    the rate goes to ``seconds["sync"]`` (``train_step`` adds the averaging's)."""
 
     def __init__(self, processes: int, gen: Generator, net: Recognizer, seed: int, batch_size: int,
                  bf16: bool, seconds: dict[str, float]) -> None:  # fmt: skip
@@ -203,10 +197,7 @@ class DataParallel:
 
     def sync(self, loss: torch.Tensor) -> torch.Tensor:
         """After the backward pass: every rank's gradients averaged into ``net``'s; the mean loss."""
-        t = time.perf_counter()
-        mean = self.exchange.average(self.net, loss)
-        self.seconds["sync"] += time.perf_counter() - t
-        return mean
+        return self.exchange.average(self.net, loss)
 
     def close(self) -> dict[str, dict[str, float]]:
         """Tell the ranks to stop and wait for them; the time accounts of ranks 1..P-1 (their

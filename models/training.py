@@ -89,8 +89,8 @@ def train_step(net: Recognizer, opt: torch.optim.Optimizer, batch, device: torch
                seconds: dict[str, float] | None = None, sync=None):  # fmt: skip
     """One optimisation step on ``batch`` (images, texts, latent indices); the loss and outputs.
     ``sync(loss)``, between the backward pass and the update, averages the gradients over
-    data-parallel ranks and returns the mean loss (it keeps its own time). ``seconds`` accumulates
-    the time of the forward pass and of the backward pass with the update."""
+    data-parallel ranks and returns the mean loss. ``seconds`` accumulates the time of the forward
+    pass, of the backward pass with the update, and of ``sync``."""
     t0 = time.perf_counter()
     images_b, texts_b, lidx = batch
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
@@ -98,15 +98,16 @@ def train_step(net: Recognizer, opt: torch.optim.Optimizer, batch, device: torch
     t1 = time.perf_counter()
     opt.zero_grad(set_to_none=True)
     loss.backward()
-    t2 = time.perf_counter()
+    t2 = t3 = time.perf_counter()
     if sync is not None:
         loss = sync(loss)
-    t3 = time.perf_counter()
+        t3 = time.perf_counter()
     torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
     opt.step()
     if seconds is not None:
         seconds["forward"] += t1 - t0
         seconds["backward"] += t2 - t1 + time.perf_counter() - t3
+        seconds["sync"] += t3 - t2
     return loss, outputs
 
 
@@ -529,8 +530,9 @@ def train(
     batch_size = batch_size or net.default_batch[size]
     if cache and cache < batch_size:
         raise UsageError(f"cache: must be 0 or >= the batch size {batch_size}", field="cache")
-    check_processes(processes, synthetic=style is not None, device=dev, cache=cache, workers=workers,
-                    batch_size=batch_size)  # fmt: skip
+    if batch_size % processes:
+        raise UsageError(f"processes: the batch size {batch_size} must split evenly over {processes}",
+                         field="processes")  # fmt: skip
     meta["batch_size"] = batch_size
     lr = lr if lr is not None else net.default_lr[size]
     opt = torch.optim.Adam(net.parameters(), lr=lr)
