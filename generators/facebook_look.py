@@ -21,11 +21,13 @@ Elastic variant: Simard field, alpha U[24, 48), sigma 6, as the paper's ``facebo
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
 from synthgap.generators import ops, register_generator
-from synthgap.generators.base import HEIGHT, WIDTH, Generator, StyleConfig, uniform_ints
+from synthgap.generators.base import HEIGHT, WIDTH, Generator, StyleConfig, int_ranges, uniform_ints
 from synthgap.generators.glyphs import layout_rel, transform
 
 CHARSET = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -39,10 +41,22 @@ DY, ROT = (-2, 2), 8.0  # per-glyph vertical jitter (px) and rotation (degrees, 
 CURVE_WIDTH, CURVE_Y, INNER_X, INNER_Y = (1.0, 2.0), (18.0, 48.0), (-40.0, 240.0), (5.0, 50.0)
 ARC_WIDTH = (1.1, 1.6)
 _SQUARE2 = np.ones((2, 2), np.uint8)
+# every coordinate of a dark curve's control points is lo + span * U[0, 1): the ends beyond the word
+# (x -20..60 and 140..220) at height CURVE_Y, the inner points anywhere in INNER_X x INNER_Y
+_END_LO, _INNER_LO = (-20.0, CURVE_Y[0]), (INNER_X[0], INNER_Y[0])
+_END, _INNER = (80.0, CURVE_Y[1] - CURVE_Y[0]), (INNER_X[1] - INNER_X[0], INNER_Y[1] - INNER_Y[0])
+_CURVE_LO = np.array([_END_LO, _INNER_LO, _INNER_LO, (140.0, CURVE_Y[0])])
+_CURVE_SPAN = np.array([_END, _INNER, _INNER, _END])
 
 
-def _u(u: np.ndarray, lo_hi: tuple[float, float]) -> np.ndarray:
+def _u(u: float, lo_hi: tuple[float, float]) -> float:
     return lo_hi[0] + (lo_hi[1] - lo_hi[0]) * u
+
+
+@functools.cache
+def _int_ranges(n: int) -> np.ndarray:
+    """``INTS`` then one ``DY`` per glyph of an n-glyph text."""
+    return int_ranges(list(INTS.values()) + [DY] * n)
 
 
 @register_generator("facebook_look")
@@ -59,21 +73,14 @@ class FacebookLook(Generator):
     )
 
     def draw_params(self, rng, glyphs):
-        n = len(glyphs)
-        ints = uniform_ints(rng, list(INTS.values()) + [DY] * n)
+        ints = uniform_ints(rng, _int_ranges(len(glyphs)))
         p, dy = dict(zip(INTS, ints[: len(INTS)], strict=True)), ints[len(INTS) :]
-        u = rng.random(2 + n)
-        curves = rng.random((p.pop("n_curves"), 4, 2))
-        # dark curves: ends beyond the word (x -20..60 and 140..220) around and below the baseline
-        curves[:, 0, 0] = -20 + 80 * curves[:, 0, 0]
-        curves[:, 3, 0] = 140 + 80 * curves[:, 3, 0]
-        curves[:, ::3, 1] = _u(curves[:, ::3, 1], CURVE_Y)
-        curves[:, 1:3, 0] = _u(curves[:, 1:3, 0], INNER_X)
-        curves[:, 1:3, 1] = _u(curves[:, 1:3, 1], INNER_Y)
+        u = rng.random(2 + len(glyphs))
+        curves = _CURVE_LO + _CURVE_SPAN * rng.random((p.pop("n_curves"), 4, 2))
         arcs = rng.random((p.pop("n_arcs"), 4)) * (WIDTH, HEIGHT, WIDTH / 2, HEIGHT)
         return {**p, "dy": dy, "rot": (ROT * (2.0 * u[2:] - 1.0)).tolist(), "heavy": bool(u[0] < 0.5),
-                "curves": curves, "curve_width": float(_u(u[1], CURVE_WIDTH)), "arcs": arcs,
-                "arc_width": float(_u(rng.random(), ARC_WIDTH))}  # fmt: skip
+                "curves": curves, "curve_width": _u(float(u[1]), CURVE_WIDTH), "arcs": arcs,
+                "arc_width": _u(rng.random(), ARC_WIDTH)}  # fmt: skip
 
     def shape_glyphs(self, latent, glyphs):
         return [transform(g, rot_deg=r) for g, r in zip(glyphs, latent.params["rot"], strict=True)]

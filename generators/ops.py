@@ -45,11 +45,14 @@ def wave_map(
     h, w = shape
     col = np.trunc(np.sin((xph + _arange(w)) / xper) * xamp).astype(np.float32)
     row = np.trunc(np.sin((yph + _arange(h)) / yper) * yamp)
-    xs, ys_next, zeros = _wave_grids(h, w)
-    src_x = np.add(xs, (1.0 - np.append(row[1:], row[-1]))[:, None], dtype=np.float32)
-    # col[clip(src_x)] as a nearest lookup of the 1 x W image ``col`` with replicated edges
-    col_at = cv2.remap(col[None], src_x, zeros, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
-    return src_x, np.subtract(ys_next, col_at)
+    shift = (1.0 - np.append(row[1:], row[-1])).astype(np.intp)  # src_x - x, per row
+    xs, ys_next = _wave_grids(h, w)
+    src_x = xs + shift.astype(np.float32)[:, None]
+    # col[clip(src_x)]: row y of the result is the window at shift[y] of col padded with its edges
+    pad = int(np.abs(shift).max())
+    padded = np.concatenate([np.full(pad, col[0]), col, np.full(pad, col[-1])])
+    windows = np.ndarray((2 * pad + 1, w), np.float32, padded, 0, (4, 4))  # window i: padded[i : i + w]
+    return src_x, np.subtract(ys_next, windows[shift + pad])
 
 
 @functools.cache
@@ -58,9 +61,9 @@ def _arange(n: int) -> np.ndarray:
 
 
 @functools.cache
-def _wave_grids(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _wave_grids(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = _grid(h, w)
-    return xs, ys + 1.0, np.zeros_like(xs)
+    return xs, ys + 1.0
 
 
 def wave(
