@@ -92,10 +92,14 @@ def transform(
 
 def paste(cov: np.ndarray, g: Glyph, x: int, baseline: int) -> None:
     """Draw ``g`` with its ink box's left edge at column ``x`` (max blend), clipped to the canvas."""
-    h, w = cov.shape
+    (h, w), (gh, gw) = cov.shape, g.cov.shape
     y = baseline + g.top
+    if y >= 0 and x >= 0 and y + gh <= h and x + gw <= w:  # the usual case: inside, nothing to clip
+        region = cov[y : y + gh, x : x + gw]
+        np.maximum(region, g.cov, out=region)
+        return
     y0, x0 = max(y, 0), max(x, 0)
-    y1, x1 = min(y + g.height, h), min(x + g.width, w)
+    y1, x1 = min(y + gh, h), min(x + gw, w)
     if y1 <= y0 or x1 <= x0:
         return
     region = cov[y0:y1, x0:x1]

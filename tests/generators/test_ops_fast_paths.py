@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from synthgap.generators import ops
+from synthgap.generators.glyphs import Glyph, paste
 
 
 def _ink(shape: tuple[int, int], seed: int) -> np.ndarray:
@@ -123,3 +124,18 @@ def test_polylines_halving_equals_area_averaging(ss):
 def test_polylines_refuses_other_supersampling():
     with pytest.raises(ValueError, match="power of two"):
         ops.polylines(np.zeros((50, 200), np.float32), [np.array([[0.0, 0.0], [9.0, 9.0]])], 2.0, 3)
+
+
+@pytest.mark.parametrize(
+    "x, baseline", [(20, 30), (0, 40), (-7, 30), (190, 30), (50, 8), (50, 60), (-40, 30), (250, 30)]
+)
+def test_paste_is_a_max_blend_clipped_to_the_canvas(x, baseline):
+    """Inside the canvas (the fast path), across each edge, and wholly outside."""
+    g = Glyph("M", _ink((30, 25), 3), -28)
+    cov = _ink((50, 200), 4) * 0.5
+    big = np.zeros((50 + 200, 200 + 200), np.float32)  # 100 px of margin all round: nothing clips
+    big[100:150, 100:300] = cov
+    region = big[100 + baseline + g.top :, 100 + x :][:30, :25]
+    np.maximum(region, g.cov, out=region)
+    paste(cov, g, x, baseline)
+    assert np.array_equal(cov, big[100:150, 100:300])
