@@ -204,6 +204,30 @@ def test_measured_split_follows_the_render_cost_and_leaves_the_run_as_it_was():
     assert free["threads"] == int(fastest)
 
 
+def test_a_slow_first_round_does_not_decide_the_split(monkeypatch):
+    """On 2 cores, 1 thread steps slowly only in its first round (a machine just woken); the split
+    follows its fast second round: 1 ms a step on 1 thread against 5 ms on 2."""
+    import os
+    import time
+
+    from synthgap.models import training
+
+    gen = tiny_gen()
+    model = build("crnn_ctc", gen).train()
+    calls = []
+
+    def fake_step(*args, **kwargs):
+        threads = torch.get_num_threads()
+        calls.append(threads)
+        time.sleep(0.001 if threads == 1 and calls.count(2) else 0.005 if threads == 2 else 0.05)
+
+    monkeypatch.setattr(training, "train_step", fake_step)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    split = measure_split(model, batch(gen, 8), render_s=1e-9, bf16=False, steps=2)
+    assert calls[:3] == [1, 1, 1] and calls.count(1) == 6  # 1 thread first, then again after 2
+    assert split["threads"] == 1 and split["step_ms_per_sample"]["1"] < 0.5  # 1 ms / 8 samples, not 50
+
+
 def test_training_on_cpu_without_a_worker_count_records_the_split_it_measured(tmp_path):
     out = train(tmp_path / "ck", model="crnn_ctc", style="wikipedia", overrides=TINY, steps=2, batch_size=8,
                 val_n=8, val_every=2, progress=False)  # fmt: skip
