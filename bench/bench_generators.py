@@ -23,7 +23,7 @@ CASES = [(s, e) for s in list_generators() for e in (False, True)]
 )
 def bench_render_one_image(benchmark, style, elastic):
     gen = create_generator(style, elastic=elastic)
-    gen.generate(1000, seed=0)  # warm the glyph caches (captcha_v2: 5 faces x 7 sizes x 19), as a long run
+    gen.warm_caches()
     counter = itertools.count()
     benchmark.group = "generators"
     benchmark.extra_info["unit"] = "one 200x50 image"

@@ -1,8 +1,8 @@
 """Speed regressions judged as ratios measured in the same run, never as absolute times.
 
 Generation: milliseconds per image of every style and variant (100 images through ``generate``,
-sampling and packing included, after a warm-up that fills the glyph caches: ``warm``) divided by those of
-the `captcha` package's ImageCaptcha at 200x50 on the same core. A ratio above ``LIMIT`` fails:
+sampling and packing included, after ``Generator.warm_caches``) divided by those of the `captcha`
+package's ImageCaptcha at 200x50 on the same core. A ratio above ``LIMIT`` fails:
 that is a regression, whatever machine CI lands on. Run by `tox -e bench` and, alone, by
 `make bench-ci` (CI). The ratios are printed at the end of the run.
 """
@@ -15,30 +15,17 @@ import cv2
 import pytest
 
 from synthgap.generators import create_generator, list_generators
-from synthgap.generators.glyphs import glyph
 
 cv2.setNumThreads(1)
 # ms per image / ImageCaptcha's. Measured 2026-12-05 on a 2-core AMD EPYC (AVX2), a training run
 # on the other core: 0.15-0.31 for the paper's styles and captcha_v2; on an idle 2-core Intel Xeon
 # the same evening 0.15-0.32; there on 2026-12-06 0.41-0.48 for the ConfirmEdit styles (version 3:
-# six wobbly copies, one remap each); later that day, glyph caches filled (``warm``), 0.11-0.31 and
+# six wobbly copies, one remap each); later that day, glyph caches filled (``warm_caches``), 0.11-0.31 and
 # 0.41-0.48. LIMIT fails a ~2x slowdown of the slowest style of each kind.
 LIMIT = 0.6
 LIMITS = {"wikipedia_confirmedit": 1.0, "wikipedia_confirmedit_noise": 1.0}
 CASES = [(s, e) for s in list_generators() for e in (False, True)]
 RATIOS: dict[str, tuple[float, float]] = {}
-
-
-def warm(gen) -> None:
-    """What a long run has cached: every (font, size, character) of the prior rasterised, then
-    300 images (caches of the style's own). 300 images alone left most of facebook_look's 1652
-    glyph rasters to the timed calls."""
-    c = gen.config
-    for font in c.fonts:
-        for size in range(c.sizes[0], c.sizes[1] + 1):
-            for char in c.charset:
-                glyph(gen.font_files[font].path, size, char)
-    gen.generate(300, seed=0)
 
 
 def min_ms_per_call(fn, calls: int, repeats: int = 3) -> float:
@@ -64,7 +51,7 @@ def imagecaptcha_ms() -> float:
 )
 def bench_generation_ratio_to_imagecaptcha(benchmark, imagecaptcha_ms, style, elastic):
     gen = create_generator(style, elastic=elastic)
-    warm(gen)
+    gen.warm_caches()
     starts = iter(range(0, 10**6, 100))
     benchmark.group = "generation ratio"
     benchmark.pedantic(lambda: gen.generate(100, seed=1, start=next(starts)), rounds=3, iterations=1)
