@@ -1,11 +1,11 @@
 """Where the time of ``generate`` goes, stage by stage, for each style and variant (one core).
 
-Every function of ``ops`` and ``glyphs`` (wherever a style module imported it), numpy's
-``default_rng`` and the generator's own steps (the prior, glyph shaping and placement, the style's
-``render_ink``, ``finish``, the generate loop) are wrapped by a timer that subtracts the time of the
-wrapped calls inside it, so each stage's figure is its own code only and the stages add up to the
-wrapped total. The wrappers cost some microseconds an image: the table shows the plain total
-beside the wrapped one. Run from the repository root:
+Every function of the generator modules (``ops``, ``glyphs``, ``base`` and the styles' own
+helpers, wherever a module imported them), numpy's ``default_rng`` and the generator's own steps
+(the prior, glyph shaping and placement, the style's ``render_ink``, ``finish``, the generate loop)
+are wrapped by a timer that subtracts the time of the wrapped calls inside it, so each stage's
+figure is its own code only and the stages add up to the wrapped total. The wrappers cost some
+microseconds an image: the table shows the plain total beside the wrapped one. Run from the repository root:
 
     .venv/bin/python scripts/profile_generation.py [STYLE ...] [--n 300] [--seed 7] [--top 8] \\
         [--csv OUT.csv]
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import gc
 import inspect
 import sys
 import time
@@ -29,7 +30,7 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 
-from synthgap.generators import Generator, create_generator, glyphs, list_generators, ops
+from synthgap.generators import Generator, create_generator, list_generators
 from synthgap.io import atomic_write_bytes
 
 # the generator's steps, timed on the style's class (their code beyond the wrapped calls inside)
@@ -71,14 +72,16 @@ def _functions(module) -> dict[str, object]:
 
 @contextlib.contextmanager
 def instrumented(gen: Generator, timer: StageTimer):
-    """``gen``'s class, ops, glyphs and ``np.random.default_rng`` wrapped by ``timer`` (restored after)."""
+    """``gen``'s class, the generator modules' functions and ``np.random.default_rng`` wrapped by
+    ``timer``, restored after."""
+    modules = [m for n, m in list(sys.modules.items()) if n.startswith("synthgap.generators.")]
     wrapped = {}
-    for module, prefix in ((ops, "ops."), (glyphs, "glyphs.")):
+    for module in modules:
         for name, fn in _functions(module).items():
-            wrapped[fn] = timer.wrap(prefix + name, fn)
+            wrapped[fn] = timer.wrap(f"{module.__name__.rsplit('.', 1)[1]}.{name}", fn)
     with contextlib.ExitStack() as stack:
-        # every generators module that holds one of those functions (``from .glyphs import paste``)
-        for module in [m for n, m in list(sys.modules.items()) if n.startswith("synthgap.generators")]:
+        # wherever a module holds one of those functions (``from synthgap.generators.glyphs import paste``)
+        for module in modules:
             for name, value in list(vars(module).items()):
                 if inspect.isfunction(value) and value in wrapped:
                     stack.enter_context(mock.patch.object(module, name, wrapped[value]))
@@ -98,10 +101,17 @@ def profile(style: str, elastic: bool, n: int, seed: int, rounds: int = 3) -> pd
     """One style-variant: a row per stage (us and calls per image) plus the plain and wrapped totals."""
     gen = create_generator(style, elastic=elastic)
     gen.warm_caches()
-    plain = min(_seconds(gen.generate, n, seed) for _ in range(rounds))
     timer = StageTimer()
-    with instrumented(gen, timer):
-        wrapped = _seconds(gen.generate, n, seed)
+    # the objects alive now (pandas, earlier tables) leave the collector's view: a full collection
+    # of them, 40 ms here, would be charged to whichever stage it interrupted
+    gc.collect()
+    gc.freeze()
+    try:
+        plain = min(_seconds(gen.generate, n, seed) for _ in range(rounds))
+        with instrumented(gen, timer):
+            wrapped = _seconds(gen.generate, n, seed)
+    finally:
+        gc.unfreeze()
     variant = "elastic" if elastic else "plain"
     rows = [
         {"stage": k, "us_per_image": 1e6 * v / n, "calls_per_image": timer.calls[k] / n}
