@@ -111,7 +111,8 @@ def test_captcha_v2_faces_render_every_character(face):
     from fontTools.ttLib import TTFont  # installed with matplotlib
 
     path = resolve_font(face).path
-    cmap = TTFont(path, lazy=True).getBestCmap()
+    with TTFont(path, lazy=True) as font:  # closes the file it opened
+        cmap = font.getBestCmap()
     assert all(ord(c) in cmap for c in CHARSET)
     shapes = [glyph(path, 44, c).cov for c in CHARSET]  # glyph() raises on a blank glyph
     assert len({c.tobytes() for c in shapes}) == len(CHARSET)
