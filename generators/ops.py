@@ -51,7 +51,8 @@ def wave_map(
     # col[clip(src_x)]: row y of the result is the window at shift[y] of col padded with its edges
     pad = int(np.abs(shift).max())
     padded = np.concatenate([np.full(pad, col[0]), col, np.full(pad, col[-1])])
-    windows = np.ndarray((2 * pad + 1, w), np.float32, padded, 0, (4, 4))  # window i: padded[i : i + w]
+    step = padded.itemsize  # window i is padded[i : i + w]: rows one element apart
+    windows = np.ndarray((2 * pad + 1, w), padded.dtype, padded, 0, (step, step))
     return src_x, np.subtract(ys_next, windows[shift + pad])
 
 

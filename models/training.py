@@ -137,7 +137,7 @@ def measure_split(net: Recognizer, batch, render_s: float, bf16: bool, steps: in
     with torch.random.fork_rng():
         probe = copy.deepcopy(net)
         opt = torch.optim.Adam(probe.parameters(), lr=0.0)
-        for threads in [t for _ in range(2) for t in sorted({t for _, t in splits})]:  # 1, 2, 1, 2
+        for threads in sorted({t for _, t in splits}) * 2:  # 1, 2, 1, 2
             torch.set_num_threads(threads)
             train_step(probe, opt, batch, torch.device("cpu"), bf16)
             for _ in range(steps):

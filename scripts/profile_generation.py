@@ -112,14 +112,13 @@ def profile(style: str, elastic: bool, n: int, seed: int, rounds: int = 3) -> pd
             wrapped = _seconds(gen.generate, n, seed)
     finally:
         gc.unfreeze()
-    variant = "elastic" if elastic else "plain"
     rows = [
         {"stage": k, "us_per_image": 1e6 * v / n, "calls_per_image": timer.calls[k] / n}
         for k, v in timer.seconds.items()
     ]
     rows += [{"stage": f"total ({kind})", "us_per_image": 1e6 * t / n, "calls_per_image": 1.0}
              for kind, t in (("plain", plain), ("wrapped", wrapped))]  # fmt: skip
-    table = pd.DataFrame(rows).assign(style=style, variant=variant, n=n, seed=seed)
+    table = pd.DataFrame(rows).assign(style=style, variant=gen.variant, n=n, seed=seed)
     table["share"] = table["us_per_image"] / (1e6 * wrapped / n)
     return table[["style", "variant", "stage", "us_per_image", "calls_per_image", "share", "n", "seed"]]
 
