@@ -90,6 +90,14 @@ def transform(
     return Glyph(g.char, cov, top)
 
 
+@functools.lru_cache(maxsize=32768)
+def turned(path: str, size: int, char: str, degrees: int) -> Glyph:
+    """``glyph`` rotated by whole ``degrees`` (``transform``), cached as the rasters are: a style that
+    turns its glyphs by a continuous angle renders it rounded to the degree, which moves ink 20 px
+    from the centre by at most 0.2 px, for a lookup instead of a resampling per glyph."""
+    return transform(glyph(path, size, char), rot_deg=degrees)
+
+
 def paste(cov: np.ndarray, g: Glyph, x: int, baseline: int) -> None:
     """Draw ``g`` with its ink box's left edge at column ``x`` (max blend), clipped to the canvas."""
     (h, w), (gh, gw) = cov.shape, g.cov.shape

@@ -266,10 +266,10 @@ def _bernstein(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _bezier(controls: np.ndarray, n: int = 48) -> tuple[np.ndarray, np.ndarray]:
-    """(k, 4, 2) cubic control points -> (k, n, 2) points on the curves and their unit normals."""
+    """(k, 4, 2) cubic control points -> (k, n, 2) points on the curves and their tangents."""
     basis, slope = _bernstein(n)
     controls = np.asarray(controls, np.float64)
-    return basis @ controls, _unit_normals(slope @ controls)
+    return basis @ controls, slope @ controls
 
 
 def bezier_points(controls: np.ndarray, n: int = 48) -> np.ndarray:
@@ -288,9 +288,10 @@ _THICK_OFFSETS = (-1.25, 0.0, 1.25)
 
 
 def line_layer(
-    shape: tuple[int, int], points: np.ndarray, normals: np.ndarray, width: float, closed: bool = False
+    shape: tuple[int, int], points: np.ndarray, tangents: np.ndarray, width: float, closed: bool = False
 ) -> np.ndarray:
-    """Antialiased polylines (k, n, 2) as a uint8 coverage layer, ``round(width)`` px (1 or 2) wide.
+    """Antialiased polylines (k, n, 2) as a uint8 coverage layer, ``round(width)`` px (1 or 2) wide;
+    ``tangents`` (k, n, 2), of any length, give the normals a 2 px line is offset along.
 
     1 px is OpenCV's LINE_AA line (sub-pixel vertices). OpenCV's 2 px LINE_AA line costs ten
     times as much (a filled polygon and a disc at every vertex), so a 2 px line is three 1 px
@@ -299,9 +300,11 @@ def line_layer(
     for strokes and ellipses, mean absolute difference 6-8 gray levels per pixel (same look).
     """
     layer = np.zeros(shape, np.uint8)
-    for off in _THICK_OFFSETS if round(width) >= 2 else (0.0,):
+    thick = round(width) >= 2
+    normals = _unit_normals(tangents) if thick else None
+    for off in _THICK_OFFSETS if thick else (0.0,):
         one = np.zeros(shape, np.uint8) if off else layer
-        pts = np.round((points + off * normals) * 16).astype(np.int32)  # 4 fractional bits
+        pts = np.round((points + off * normals if off else points) * 16).astype(np.int32)  # 4 fractional bits
         cv2.polylines(one, list(pts), closed, 255, 1, cv2.LINE_AA, shift=4)
         if off:
             cv2.add(layer, one, dst=layer)
@@ -318,22 +321,27 @@ def strokes(cov: np.ndarray, controls: np.ndarray, width: float) -> np.ndarray:
     return np.maximum(cov, cv2.LUT(layer, _UNIT))
 
 
-_ANGLES = np.radians(np.arange(0, 360, 5))  # cv2.ellipse's 5 degree step (the one it uses above 15 px)
-_CIRCLE = np.stack([np.cos(_ANGLES), np.sin(_ANGLES)], -1)
-_CIRCLE_TANGENTS = np.stack([-np.sin(_ANGLES), np.cos(_ANGLES)], -1)
+@functools.cache
+def _circle(sides: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices and tangents of a unit ``sides``-gon, from angle 0 counter-clockwise."""
+    angles = np.radians(np.arange(sides) * (360.0 / sides))
+    return np.stack([np.cos(angles), np.sin(angles)], -1), np.stack([-np.sin(angles), np.cos(angles)], -1)
 
 
-def ellipses(cov: np.ndarray, boxes: np.ndarray, width: float) -> np.ndarray:
+def ellipses(cov: np.ndarray, boxes: np.ndarray, width: float, sides: int = 72) -> np.ndarray:
     """Background-coloured ellipse outlines that cut white gaps through the glyphs.
 
-    ``boxes`` is (n, 4): corner x, corner y, width, height. Each ellipse is a closed 72-gon drawn
-    by ``line_layer``, all in one call. (``cv2.ellipse`` used coarser polygons for semi-axes under
-    15 px; a 72-gon differs from them by at most 0.3 px, 0.6 px for the 0.25 % under 2.5 px.)
+    ``boxes`` is (n, 4): corner x, corner y, width, height. Each ellipse is a closed polygon drawn
+    by ``line_layer``, all in one call. The 72-gon is cv2.ellipse's 5 degree step (the one it uses
+    for semi-axes over 15 px; it used coarser polygons below, which a 72-gon differs from by at
+    most 0.3 px, 0.6 px for the 0.25 % under 2.5 px). A 36-gon lies within r (1 - cos 5 deg), 0.4 px
+    of a 100 px semi-axis, of the ellipse, at half the cost.
     """
+    circle, tangents = _circle(sides)
     boxes = np.asarray(boxes, np.float64).reshape(-1, 1, 4)
     axes = boxes[..., 2:] / 2
-    points = _CIRCLE * axes + (boxes[..., :2] + axes)
-    layer = line_layer(cov.shape, points, _unit_normals(_CIRCLE_TANGENTS * axes), width, closed=True)
+    points = circle * axes + (boxes[..., :2] + axes)
+    layer = line_layer(cov.shape, points, tangents * axes, width, closed=True)
     return cov * cv2.LUT(layer, _ONE_MINUS)
 
 

@@ -11,7 +11,7 @@ import pytest
 from synthgap.fonts import resolve_font
 from synthgap.generators import create_generator
 from synthgap.generators.captcha_v2 import CHARSET, FACES
-from synthgap.generators.glyphs import glyph
+from synthgap.generators.glyphs import glyph, transform, turned
 
 
 @pytest.mark.parametrize("elastic", [False, True])
@@ -190,3 +190,18 @@ def test_facebook_upper_and_lower_case_render_differently():
     flipped = lat.text[:i] + lat.text[i].swapcase() + lat.text[i + 1 :]
     other = dataclasses.replace(lat, text=flipped)
     assert not np.array_equal(gen.render(lat), gen.render(other))
+
+
+def test_facebook_look_turns_glyphs_by_whole_degrees_from_a_cache():
+    gen = create_generator("facebook_look")
+    _, (lat,) = gen.generate(1, seed=5)
+    path = gen.font_files[lat.font].path
+    expected = [
+        transform(glyph(path, lat.size, ch), rot_deg=round(r))
+        for ch, r in zip(lat.text, lat.params["rot"], strict=True)
+    ]
+    got = gen.glyphs(lat)
+    assert [g.top for g in got] == [g.top for g in expected]
+    assert all(np.array_equal(g.cov, e.cov) for g, e in zip(got, expected, strict=True))
+    assert any(abs(r - round(r)) > 0.1 for r in lat.params["rot"])  # the latent keeps the exact angle
+    assert turned(path, lat.size, lat.text[0], 3) is turned(path, lat.size, lat.text[0], 3)
