@@ -355,12 +355,17 @@ class Generator:
         """Fill the caches a long run has filled, so a timing sees its steady speed: every (font,
         size, character) of the prior rasterised, then 300 images (the style's own caches). 300
         images alone left most of facebook_look's 1652 glyph rasters to the timed calls."""
+        for path, size, char in self.prior_glyphs():
+            glyph(path, size, char)
+        self.generate(300, seed=0)
+
+    def prior_glyphs(self):
+        """(font file, size, character) of every glyph the prior can draw."""
         c = self.config
         for key in c.fonts:
             for size in range(c.sizes[0], c.sizes[1] + 1):
                 for char in c.charset:
-                    glyph(self.font_files[key].path, size, char)
-        self.generate(300, seed=0)
+                    yield self.font_files[key].path, size, char
 
     def fingerprint(self) -> dict[str, Any]:
         """What a trained model depends on: style, variant, version, the prior, the font files."""

@@ -94,12 +94,9 @@ class FacebookLook(Generator):
 
     def warm_caches(self):
         """Every glyph of the prior at every whole angle, as a long run has them cached."""
-        c = self.config
-        for font in c.fonts:
-            for size in range(c.sizes[0], c.sizes[1] + 1):
-                for char in c.charset:
-                    for degrees in range(-round(ROT), round(ROT) + 1):
-                        turned(self.font_files[font].path, size, char, degrees)
+        for path, size, char in self.prior_glyphs():
+            for degrees in range(-round(ROT), round(ROT) + 1):
+                turned(path, size, char, degrees)
         super().warm_caches()
 
     def layout(self, latent, glyphs):
