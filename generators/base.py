@@ -184,6 +184,9 @@ class Generator:
     #: raised whenever the bytes rendered for a (seed, index) change, so zoo entries trained on the
     #: old samples show as stale; tests/generators/test_generator_versions.py pins a digest per version
     version: ClassVar[int] = 1
+    #: True where ``render_ink`` applies the elastic variant's Simard field itself, added to its own
+    #: displacement of the text (one resampling instead of two, clutter drawn after it undistorted)
+    elastic_in_ink: ClassVar[bool] = False
     #: extra discrete latents a proposal should predict, name -> values (beyond L/font/size/kerning)
     extra_discrete: ClassVar[dict[str, tuple[Any, ...]]] = {}
 
@@ -320,9 +323,8 @@ class Generator:
             self.font_files[latent.font] = resolve_font(latent.font)
         rng = np.random.default_rng(latent.seed)
         cov = self.render_ink(latent, rng)
-        if latent.elastic:
-            a, s = latent.params["elastic_alpha"], latent.params["elastic_sigma"]
-            cov = ops.elastic_simard(cov, a, s, rng)
+        if latent.elastic and not self.elastic_in_ink:
+            cov = ops.elastic_simard(cov, latent.params["elastic_alpha"], latent.params["elastic_sigma"], rng)
         return self.finish(cov, latent, rng)
 
     def sample(self, seed: int, index: int) -> tuple[np.ndarray, Latent]:

@@ -1,7 +1,7 @@
 """Facebook (2016): the paper's model of the Facebook captcha (shared/spec/styles.md, section 2).
 
-Pipeline: layout_rel(x0, baseline, k) -> elastic_ox(a, 11, 6) -> wave -> strokes(n, w) ->
-ellipses(n, w) -> gauss_noise(10) (the base class adds the noise from ``noise_sigma``).
+Pipeline: layout_rel(x0, baseline, k) -> elastic_ox(a, 11, 6) and wave, one lookup -> strokes(n, w)
+-> ellipses(n, w) -> gauss_noise(10) in whole gray levels (``finish``, from ``noise_sigma``).
 Text is uniform over a-zA-Z1-9 and case-sensitive, as in the paper's prior (the real set shows
 2-9, A-Z without O and a-z).
 Fonts: the paper drew "Hind Semibold", "Noto Sans" or "Ubuntu" (1/3 each, Java bold). None of them
@@ -10,7 +10,8 @@ Liberation Sans Bold, FreeSans Bold and DejaVu Sans Bold (1/3 each).
 Clutter geometry (Bezier control points, ellipse boxes, line widths) is drawn in ``draw_params``,
 so it is part of the latent and ``render`` reproduces it exactly.
 Elastic variant: Simard field, alpha U[24, 48), sigma 6: per-axis RMS a/(2 s sqrt(3 pi)) =
-0.65-1.3 px, as Wikipedia's (20-40, 5), but smoother, for these bigger (~30 px) glyphs.
+0.65-1.3 px, as Wikipedia's (20-40, 5), but smoother, for these bigger (~30 px) glyphs. It is added
+to the OxCaptcha field, so it moves the text; the strokes and ellipses, drawn after, stay as drawn.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ LINE_WIDTH = (1.1, 1.6)
 
 @register_generator("facebook")
 class Facebook(Generator):
+    # 2: the OxCaptcha field drawn at half resolution (``ops.ox_field``) and read at the output pixel,
+    # the wave and the elastic variant's Simard field added to it: one resampling of the text, where
+    # version 1 resampled the whole image again for the Simard field; the sigma-10 noise as 16-bit
+    # draws through a table of whole gray levels (``ops.gray_quantized_noise``); ellipses as 36-gons
+    version = 2
+    elastic_in_ink = True
     case_sensitive = True
     defaults = StyleConfig(
         charset="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ123456789",
@@ -64,7 +71,13 @@ class Facebook(Generator):
 
     def render_ink(self, latent, rng):
         p = latent.params
-        wave = ops.wave_map((HEIGHT, WIDTH), *(p[k] for k in WAVE))  # folded into elastic_ox's pass
-        cov = ops.elastic_ox(self.place_text(latent), float(p["elastic_a"]), 11, 6.0, rng, then=wave)
+        field = ops.ox_field(rng, (HEIGHT, WIDTH), float(p["elastic_a"]), 11, 6.0)
+        if latent.elastic:
+            field += ops.simard_field((HEIGHT, WIDTH), p["elastic_alpha"], p["elastic_sigma"], rng)
+        wave = ops.wave_map((HEIGHT, WIDTH), *(p[k] for k in WAVE))
+        cov = ops.displace_waved(self.place_text(latent), field, wave)
         cov = ops.strokes(cov, np.asarray(p["strokes"], np.float64), p["stroke_width"])
-        return ops.ellipses(cov, np.asarray(p["ellipses"], np.float64), p["ellipse_width"])
+        return ops.ellipses(cov, np.asarray(p["ellipses"], np.float64), p["ellipse_width"], sides=36)
+
+    def finish(self, cov, latent, rng):
+        return ops.gray_quantized_noise(cov, 255.0, latent.params["noise_sigma"], rng)

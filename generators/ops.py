@@ -141,6 +141,16 @@ def displace(cov: np.ndarray, d: np.ndarray, then: tuple[np.ndarray, np.ndarray]
     return cv2.remap(cov, pos, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
 
 
+def displace_waved(cov: np.ndarray, d: np.ndarray, wave: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Sample ``cov`` bilinearly at ``wave``'s source position (``wave_map``) plus d, HxWx2: the
+    wave's whole-pixel shear and a smooth field in one lookup. ``displace(cov, d, then=wave)`` reads
+    the field at the wave's source instead; for a random field either is as likely. ``d`` is
+    overwritten."""
+    d[..., 0] += wave[0]
+    d[..., 1] += wave[1]
+    return cv2.remap(cov, d, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+
+
 _FAR = (-1000.0, -1000.0)  # a sampling position far outside any canvas: reads background
 
 
@@ -169,24 +179,39 @@ def elastic_ox(
     return displace(cov, _ox_field(rng, cov.shape, a, k, s, tails=True), then)
 
 
+def _ox_field_half(rng: np.random.Generator, shape: tuple[int, int], a: float, k: int, s: float):
+    """OxCaptcha's field (uniform draws with rare x5 kicks, the cell-integrated kernel, in canvas
+    pixels) drawn on a half-resolution grid of an h x w canvas: kernel and std halved, amplitude
+    halved to keep the RMS, as ``elastic_simard``. Upsample it to the size it is used at."""
+    h, w = shape
+    kern = _cell_gaussian(k // 2 + 1, s / 2.0)
+    coarse = _uniform_field(rng, ((h + 1) // 2, (w + 1) // 2), tails=True)
+    return cv2.sepFilter2D(coarse, -1, kern, kern * (a * 0.5), borderType=cv2.BORDER_CONSTANT)
+
+
+def ox_field(rng: np.random.Generator, shape: tuple[int, int], a: float, k: int, s: float) -> np.ndarray:
+    """``elastic_ox``'s HxWx2 field from the half-resolution draw (``_ox_field_half``), upsampled
+    bilinearly; a k//2 border keeps zero displacement. About a third of the full-size field's cost."""
+    h, w = shape
+    field = cv2.resize(_ox_field_half(rng, shape, a, k, s), (w, h), interpolation=cv2.INTER_LINEAR)
+    r = k // 2
+    field[:r], field[-r:], field[:, :r], field[:, -r:] = 0.0, 0.0, 0.0, 0.0
+    return field
+
+
 def elastic_ox_to(
     cov: np.ndarray, a: float, k: int, s: float, rng: np.random.Generator, size: tuple[int, int]
 ) -> np.ndarray:
     """``elastic_ox`` then a resize to ``size`` (h, w), in one bilinear lookup at the output size.
 
-    The field is OxCaptcha's (uniform draws with rare x5 kicks, the cell-integrated kernel, in
-    canvas pixels), drawn on a half-resolution grid of the canvas (kernel and std halved, amplitude
-    halved to keep the RMS, as ``elastic_simard``) and upsampled straight to ``size``; the zero
-    border keeps its width in canvas pixels. About 0.6x the cost of the two steps: no full-size
-    field, one remap at the smaller size and no resize. Sampling instead of area-averaging makes a
-    downscale by 1.5 slightly crisper.
+    The field is drawn at half resolution (``_ox_field_half``) and upsampled straight to ``size``;
+    the zero border keeps its width in canvas pixels. About 0.6x the cost of the two steps: no
+    full-size field, one remap at the smaller size and no resize. Sampling instead of
+    area-averaging makes a downscale by 1.5 slightly crisper.
     """
     h, w = cov.shape
     oh, ow = size
-    kern = _cell_gaussian(k // 2 + 1, s / 2.0)
-    coarse = _uniform_field(rng, ((h + 1) // 2, (w + 1) // 2), tails=True)
-    coarse = cv2.sepFilter2D(coarse, -1, kern, kern * (a * 0.5), borderType=cv2.BORDER_CONSTANT)
-    field = cv2.resize(coarse, (ow, oh), interpolation=cv2.INTER_LINEAR)
+    field = cv2.resize(_ox_field_half(rng, cov.shape, a, k, s), (ow, oh), interpolation=cv2.INTER_LINEAR)
     ry, rx = math.ceil((k // 2) * oh / h), math.ceil((k // 2) * ow / w)
     field[:ry], field[-ry:], field[:, :rx], field[:, -rx:] = 0.0, 0.0, 0.0, 0.0
     pos = np.add(_scaled_grid(h, w, oh, ow), field, out=field)
@@ -206,18 +231,23 @@ def electric(cov: np.ndarray, rng: np.random.Generator, a: float = 24.0) -> np.n
     return displace(cov, _ox_field(rng, cov.shape, a, 2, 2.2, tails=False))
 
 
-def elastic_simard(cov: np.ndarray, alpha: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    """Simard et al. (2003): U(-1,1) fields smoothed by a normalised Gaussian, times alpha.
+def simard_field(shape: tuple[int, int], alpha: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Simard et al. (2003): U(-1,1) fields smoothed by a normalised Gaussian, times alpha (HxWx2).
 
     Per-axis RMS displacement is alpha / (2 sigma sqrt(3 pi)). The smooth field is drawn and
     smoothed on a half-resolution grid (std sigma/2, amplitude halved to keep the RMS) and
     upsampled bilinearly: the same Gaussian random field, at a quarter of the cost.
     """
-    h, w = cov.shape
+    h, w = shape
     coarse = _uniform_field(rng, ((h + 1) // 2, (w + 1) // 2))
     kern = _gaussian_kernel(sigma / 2.0)
     coarse = cv2.sepFilter2D(coarse, -1, kern, kern * (alpha * 0.5), borderType=cv2.BORDER_REFLECT)
-    return displace(cov, cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR))
+    return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def elastic_simard(cov: np.ndarray, alpha: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Move ``cov`` by a Simard field (``simard_field``): the elastic variants' broadening."""
+    return displace(cov, simard_field(cov.shape, alpha, sigma, rng))
 
 
 @functools.cache
@@ -396,6 +426,29 @@ def gray(
     if noise_sigma <= 0 and np.ndim(background) == 0:
         return cv2.convertScaleAbs(cov, alpha=-float(background), beta=float(background))
     return to_uint8(gauss_noise(compose(cov, background), noise_sigma, rng), whole=noise_sigma > 0)
+
+
+@functools.cache
+def _normal_levels(sigma: float) -> np.ndarray:
+    """sigma * z rounded to whole gray levels at the 65536 quantile midpoints of N(0, 1), int16:
+    a uniform 16-bit draw through it is sigma-normal noise with tails to 4.2 sigma."""
+    from scipy.special import ndtri  # imported here: only the styles with this noise need scipy's import
+
+    return np.rint(sigma * ndtri((np.arange(65536) + 0.5) / 65536)).astype(np.int16)
+
+
+def gray_quantized_noise(
+    cov: np.ndarray, background: float, noise_sigma: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Dark ink on a plain ``background``, rounded to gray levels, plus sigma-normal noise in whole
+    gray levels, saturated: ``gray``'s image within a gray level, a quarter of its cost (16-bit
+    draws through ``_normal_levels`` instead of float normal draws, and two OpenCV passes)."""
+    base = cv2.convertScaleAbs(cov, alpha=-float(background), beta=float(background))
+    if noise_sigma <= 0:
+        return base
+    draws = random_bytes(rng, 2 * cov.size).view(np.uint16)
+    noise = np.take(_normal_levels(float(noise_sigma)), draws).reshape(cov.shape)
+    return cv2.add(base, noise, dtype=cv2.CV_8U)
 
 
 def speckle_fringe(

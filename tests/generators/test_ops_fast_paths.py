@@ -141,6 +141,61 @@ def test_paste_is_a_max_blend_clipped_to_the_canvas(x, baseline):
     assert np.array_equal(cov, big[100:150, 100:300])
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_displace_waved_without_a_field_is_the_wave(seed):
+    """The wave's source positions are whole pixels, so a zero field's bilinear lookup is the shear."""
+    cov = _ink((50, 200), seed)
+    params = (seed * 41 % 200, 12 + seed, 4 - seed, seed * 9 % 50, 7 + seed, seed - 2)
+    still = ops.displace_waved(cov, np.zeros((50, 200, 2), np.float32), ops.wave_map((50, 200), *params))
+    assert np.array_equal(still, ops.wave(cov, *params))
+
+
+def test_displace_waved_adds_the_field_to_the_waves_source():
+    """A uniform field of (+3, -2) px reads every pixel 3 px right and 2 px up of where the wave would."""
+    cov = _ink((50, 200), 5)
+    params = (17, 25, 3, 11, 9, -3)
+    field = np.broadcast_to(np.float32([3.0, -2.0]), (50, 200, 2)).copy()
+    moved = ops.displace_waved(cov, field, ops.wave_map((50, 200), *params))
+    shifted = np.zeros_like(cov)
+    shifted[2:, :-3] = cov[:-2, 3:]
+    assert np.array_equal(moved[5:-5, 5:-5], ops.wave(shifted, *params)[5:-5, 5:-5])
+
+
+def test_ox_field_drawn_at_half_resolution_moves_as_far_as_the_full_one():
+    """Same per-axis RMS displacement (within 15 %) over 40 fields, and the k//2 border stays still."""
+    full = [ops._ox_field(np.random.default_rng(s), (50, 200), 15.0, 11, 6.0, tails=True) for s in range(40)]
+    half = [ops.ox_field(np.random.default_rng(s), (50, 200), 15.0, 11, 6.0) for s in range(40)]
+    rms_full, rms_half = (np.sqrt(np.mean(np.square(f)[:, 5:-5, 5:-5])) for f in (full, half))
+    assert rms_half == pytest.approx(rms_full, rel=0.15)
+    assert half[0].shape == (50, 200, 2) and not half[0][:5].any() and not half[0][:, -5:].any()
+
+
+def test_normal_levels_are_whole_gray_levels_of_a_sigma_normal():
+    levels = ops._normal_levels(10.0)
+    assert levels.dtype == np.int16 and levels.shape == (65536,)
+    assert np.array_equal(levels, -levels[::-1])  # symmetric quantiles
+    assert levels.std() == pytest.approx(10.0, rel=0.01) and levels.max() == 43
+
+
+def test_gray_quantized_noise_is_sigma_noise_around_the_rounded_gray_and_saturates():
+    cov = np.full((100, 200), 0.5, np.float32)  # 127.5 -> 128 before the noise
+    img = ops.gray_quantized_noise(cov, 255.0, 10.0, np.random.default_rng(0))
+    assert img.dtype == np.uint8 and img.shape == (100, 200)
+    assert img.mean() == pytest.approx(128.0, abs=0.3) and img.std() == pytest.approx(10.0, rel=0.03)
+    white = ops.gray_quantized_noise(np.zeros((100, 200), np.float32), 255.0, 10.0, np.random.default_rng(1))
+    assert (white == 255).mean() == pytest.approx(0.5 + 0.5 * 0.0399, abs=0.01)  # z >= -0.05 saturates
+    again = ops.gray_quantized_noise(cov, 255.0, 10.0, np.random.default_rng(0))
+    assert np.array_equal(img, again)
+
+
+def test_gray_quantized_noise_without_noise_is_gray():
+    cov = _ink((50, 200), 6)
+    assert np.array_equal(
+        ops.gray_quantized_noise(cov, 255.0, 0.0, np.random.default_rng(0)),
+        ops.gray(cov, 255.0, 0.0, np.random.default_rng(0)),
+    )
+
+
 def test_a_36_gon_ellipse_is_within_half_a_pixel_of_the_72_gon():
     """Outlines of 40 random ellipses: the same ink (within 5 % each, 2.5 % in all), and the coarser
     outline's ink lies within a pixel of the finer one's (a 36-gon is within 0.4 px of a 100 px

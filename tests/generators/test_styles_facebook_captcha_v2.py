@@ -192,6 +192,26 @@ def test_facebook_upper_and_lower_case_render_differently():
     assert not np.array_equal(gen.render(lat), gen.render(other))
 
 
+def test_facebook_elastic_field_moves_the_text_but_not_the_clutter_drawn_after_it():
+    """The Simard field joins the text's one resampling; strokes and ellipses are drawn after it. So
+    a latent rendered with the field at alpha 30 and at 0 (the same draws) differs only near the
+    text: right of its last glyph (plus the field's reach) the pixels, strokes and noise, agree."""
+    gen = create_generator("facebook", elastic=True)
+    _, latents = gen.generate(12, seed=4)
+    clutter_checked = 0
+    for lat in latents:
+        still = dataclasses.replace(lat, params={**lat.params, "elastic_alpha": 0.0})
+        moved = dataclasses.replace(lat, params={**lat.params, "elastic_alpha": 30.0})
+        a, b = gen.render(still), gen.render(moved)
+        glyphs = gen.glyphs(lat)
+        lefts, _ = gen.layout(lat, glyphs)
+        right = max(x + g.width for x, g in zip(lefts, glyphs, strict=True)) + 8  # ox field and waves
+        assert not np.array_equal(a, b)
+        assert np.array_equal(a[:, right:], b[:, right:])
+        clutter_checked += int((a[:, right:] < 100).sum() > 20)
+    assert clutter_checked >= 3  # strokes or ellipses do cross the compared part
+
+
 def test_facebook_look_turns_glyphs_by_whole_degrees_from_a_cache():
     gen = create_generator("facebook_look")
     _, (lat,) = gen.generate(1, seed=5)
