@@ -80,4 +80,4 @@ class Facebook(Generator):
         return ops.ellipses(cov, np.asarray(p["ellipses"], np.float64), p["ellipse_width"], sides=36)
 
     def finish(self, cov, latent, rng):
-        return ops.gray_quantized_noise(cov, 255.0, latent.params["noise_sigma"], rng)
+        return ops.gray_quantized_noise(cov, self.background(latent), latent.params["noise_sigma"], rng)
