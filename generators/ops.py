@@ -431,10 +431,11 @@ def gray(
 @functools.cache
 def _normal_levels(sigma: float) -> np.ndarray:
     """sigma * z rounded to whole gray levels at the 65536 quantile midpoints of N(0, 1), int16:
-    a uniform 16-bit draw through it is sigma-normal noise with tails to 4.2 sigma."""
+    a uniform 16-bit draw through it is sigma-normal noise with tails to 4.2 sigma (kept within
+    +-255, past which a gray level saturates anyway)."""
     from scipy.special import ndtri  # imported here: only the styles with this noise need scipy's import
 
-    return np.rint(sigma * ndtri((np.arange(65536) + 0.5) / 65536)).astype(np.int16)
+    return np.clip(np.rint(sigma * ndtri((np.arange(65536) + 0.5) / 65536)), -255, 255).astype(np.int16)
 
 
 def gray_quantized_noise(

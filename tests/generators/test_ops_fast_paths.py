@@ -209,3 +209,10 @@ def test_a_36_gon_ellipse_is_within_half_a_pixel_of_the_72_gon():
         near = cv2.dilate((fine > 0.2).astype(np.uint8), np.ones((3, 3), np.uint8))
         assert not ((coarse > 0.5) & (near == 0)).any()
     assert np.abs(np.subtract(ratios, 1.0)).max() < 0.05 and np.mean(ratios) == pytest.approx(1.0, abs=0.025)
+
+
+def test_normal_levels_of_a_huge_sigma_saturate_instead_of_wrapping():
+    """sigma 10,000 (an override) would overflow int16 past 3.3 sigma: the table stays ordered, within
+    the +-255 that saturates a gray level either way."""
+    levels = ops._normal_levels(10_000.0)
+    assert (np.diff(levels.astype(np.int64)) >= 0).all() and levels.min() == -255 and levels.max() == 255
