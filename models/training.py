@@ -511,7 +511,7 @@ def train(
         val_lidx = latent_indices(latents, val_lats)
         meta.update(
             style=style, variant=gen.variant, overrides=overrides or {}, generator=gen.manifest()["config"],
-            prior=gen.text_prior(),
+            generator_version=gen.version, prior=gen.text_prior(),
         )  # fmt: skip
     else:
         folder = Path(real)

@@ -98,8 +98,8 @@ class Synthetic:
         return f"{base}{pert}{clean}-n{self.n}-seed{self.seed}"
 
     def record(self) -> dict[str, Any]:
-        out = {"style": self.style, "variant": self.variant, "overrides": dict(self.overrides), "n": self.n,
-               "seed": self.seed}  # fmt: skip
+        out = {"style": self.style, "variant": self.variant, "generator_version": self.generator().version,
+               "overrides": dict(self.overrides), "n": self.n, "seed": self.seed}  # fmt: skip
         if self.perturbation is not None:
             out.update(
                 perturbation=self.perturbation, severity=self.severity, perturbation_family=self.family

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from clitools import synthgap as run
 from PIL import Image
+
+from synthgap.generators import create_generator
 
 TINY = ["--style", "wikipedia", "--set", "charset=abc", "--set", "lengths=[2,3]"]
 TAG = "wikipedia-plain-charset=abc-lengths=2,3"  # an eval report's name: style, variant, overrides
@@ -26,6 +29,7 @@ def test_train_writes_a_complete_checkpoint(ckpt):
     assert config["style"] == "wikipedia" and config["variant"] == "plain" and config["charset"] == "abc"
     assert config["input_hw"] == [32, 128] and config["discrete_latents"]["L"] == [2, 3]
     assert "torch" in config["versions"] and config["wall_s"] > 0 and config["precision"] == "fp32"
+    assert config["generator_version"] == create_generator("wikipedia").version
 
 
 def test_eval_prints_and_writes_json_and_csv(ckpt, tmp_path):
@@ -35,7 +39,21 @@ def test_eval_prints_and_writes_json_and_csv(ckpt, tmp_path):
     report = json.loads((tmp_path / f"{TAG}-n20-seed1.json").read_text())
     assert report["n"] == 20 and 0 <= report["recognition_rate"] <= 1 and report["ms_per_captcha_batch1"] > 0
     assert report["training"]["seed"] == 7 and report["training"]["style"] == "wikipedia"
+    version = create_generator("wikipedia").version
+    assert report["generator_version"] == report["training"]["generator_version"] == version
+    assert "note:" not in r.stderr
     assert len((tmp_path / f"{TAG}-n20-seed1.csv").read_text().splitlines()) == 21
+
+
+def test_eval_notes_captchas_of_another_generator_version_than_the_training(ckpt, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(ckpt, old)
+    config = json.loads((old / "config.json").read_text())
+    (old / "config.json").write_text(json.dumps({**config, "generator_version": 0}))
+    r = run("eval", str(old), *TINY, "-n", "4", "--no-timing", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    version = create_generator("wikipedia").version
+    assert f"trained on wikipedia version 0; these captchas are version {version}" in r.stderr
 
 
 def test_eval_of_a_shifted_prior_does_not_overwrite_the_clean_score(ckpt, tmp_path):

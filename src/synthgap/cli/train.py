@@ -16,8 +16,9 @@ real_option = click.option(
     help="Folder of real labelled captchas (label = file name) instead of a style.",
 )  # fmt: skip
 # what an eval report repeats from the checkpoint's config, so it can be tabulated on its own
-TRAINING_KEYS = ("style", "variant", "size", "input_hw", "seed", "steps", "wall_s", "samples_seen",
-                 "samples_per_s", "batch_size", "lr", "precision", "real", "split", "cache")  # fmt: skip
+TRAINING_KEYS = ("style", "variant", "generator_version", "size", "input_hw", "seed", "steps", "wall_s",
+                 "samples_seen", "samples_per_s", "batch_size", "lr", "precision", "real", "split",
+                 "cache")  # fmt: skip
 skip_look_option = click.option(
     "--skip-look", type=int, default=0, show_default=True,
     help="With --real: leave out the seeded look set of this many images (synthgap.realdata.look_split) "
@@ -236,7 +237,12 @@ def evaluate_cmd(
             raise UsageError("skip-look: only with --real", field="skip-look")
         spec = Synthetic(style, n, seed, elastic=elastic, overrides=parse_overrides(overrides),
                          perturbation=perturbation, severity=severity or 0)  # fmt: skip
-        _check_style_fits(model, spec.generator(), checkpoint)
+        gen = spec.generator()
+        _check_style_fits(model, gen, checkpoint)
+        trained_on = meta.get("generator_version")
+        if meta.get("style") == style and trained_on not in (None, gen.version):
+            click.echo(f"note: {checkpoint} was trained on {style} version {trained_on}; these captchas are "
+                       f"version {gen.version}", err=True)  # fmt: skip
     else:
         if perturbation is not None:
             raise UsageError("perturbation: only with --style", field="perturbation")
