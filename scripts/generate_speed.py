@@ -1,7 +1,7 @@
 """ms per image of ``generate(N)`` as a new process meets it: the first N (glyph rasters and other
-caches made as they are met), the next N, and N after ``Generator.warm_caches`` (a long run's steady
-state, what ``make bench-ci`` measures). One OpenCV thread, wall clock, a fresh Python process per
-style-variant so no cache carries over. Run from the repository root:
+caches made as they are met), the next N, and the faster of two N after ``Generator.warm_caches``
+(a long run's steady state, what ``make bench-ci`` measures). One OpenCV thread, wall clock, a fresh
+Python process per style-variant so no cache carries over. Run from the repository root:
 
     .venv/bin/python scripts/generate_speed.py [STYLE ...] [--n 300]
 
